@@ -1,0 +1,50 @@
+# Xiaoneng — make run (embedded default) and make test (lint + the whole suite).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run test test-pg lint format bench e2e messages clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/python scripts/compile_messages.py
+	touch $(STAMP)
+
+messages: setup
+	$(BIN)/python scripts/compile_messages.py --check
+
+run: setup messages
+	$(BIN)/xiaoneng run
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/xiaoneng manage makemigrations --check --dry-run
+	$(BIN)/python scripts/compile_messages.py --check
+
+test: setup lint
+	$(BIN)/pytest -n 2 -q
+
+test-pg: setup
+	XN_DATABASE_URL=$${XN_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/xiaoneng} \
+	XN_SECRET_KEY=$${XN_SECRET_KEY:-ci-only-secret} $(BIN)/pytest -n 2 -q
+
+e2e: setup
+	$(BIN)/pytest -q -m e2e tests/e2e
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: setup
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) var

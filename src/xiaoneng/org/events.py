@@ -1,0 +1,17 @@
+"""Audit event types of the org app (stable codes: never rename, only add)."""
+
+from enum import StrEnum
+
+
+class OrgEvent(StrEnum):
+    REGION_CREATED = "org.region_created"
+    DEPARTMENT_CREATED = "org.department_created"
+    DEPARTMENT_UPDATED = "org.department_updated"
+    STAFF_CREATED = "org.staff_created"
+    ROLE_GRANTED = "org.role_granted"
+    ROLE_REVOKED = "org.role_revoked"
+    WINDOW_CREATED = "org.window_created"
+    CHIEF_REPRESENTATIVE_APPOINTED = "org.chief_representative_appointed"
+    BACKUP_SET = "org.backup_set"
+    STAFF_ABSENCE_CHANGED = "org.staff_absence_changed"
+    ADMIN_CHANGED = "org.admin_changed"

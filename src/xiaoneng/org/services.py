@@ -1,0 +1,334 @@
+"""Writes of the org app. Each use case is one function, in one transaction, audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from xiaoneng.audit.services import audit_record
+from xiaoneng.core.errors import FieldErrorCollector, NotFound, PermissionDenied, ValidationFailed
+from xiaoneng.core.identifiers import REGION_CODE_RE, normalize_credit_code, normalize_mobile
+
+from .events import OrgEvent
+from .models import (
+    LEVEL_DEPTH,
+    BackupPair,
+    ChiefRepresentative,
+    Department,
+    Region,
+    RegionLevel,
+    Role,
+    Staff,
+    StaffRole,
+    User,
+    Window,
+)
+from .selectors import actor_scope
+
+
+def _require_admin(actor: Any, *, region: Region | None = None) -> None:
+    """Setup actions need a platform admin, or the approval office for its own region."""
+    if actor is None:  # system actions: seeding, commands run by an operator
+        return
+    scope = actor_scope(actor)
+    if scope.everything:
+        return
+    if region is not None and scope.has_role(Role.APPROVAL_OFFICE) and scope.covers_region(region):
+        return
+    raise PermissionDenied(_("没有权限执行此设置操作。"))
+
+
+@transaction.atomic
+def region_create(
+    *, actor: Any, code: str, name: str, level: str, parent: Region | None = None
+) -> Region:
+    errors = FieldErrorCollector()
+    if not REGION_CODE_RE.match(code or ""):
+        errors.add("code", _("区划代码应为12位数字。"))
+    if not name:
+        errors.add("name", _("请填写区划名称。"), code="required")
+    if level not in RegionLevel.values:
+        errors.add("level", _("区划层级无效。"))
+    elif parent is None and LEVEL_DEPTH[RegionLevel(level)] != 0 and Region.objects.exists():
+        errors.add("parent", _("除顶级区划外，必须指定上级区划。"), code="required")
+    elif (
+        parent is not None
+        and LEVEL_DEPTH[RegionLevel(level)] <= LEVEL_DEPTH[RegionLevel(parent.level)]
+    ):
+        errors.add("level", _("区划层级必须低于上级区划。"))
+    if code and Region.objects.filter(code=code).exists():
+        errors.add("code", _("区划代码“%(code)s”已存在。") % {"code": code}, code="duplicate")
+    errors.raise_if_any()
+    _require_admin(actor, region=parent)
+    path = f"{parent.path if parent else '/'}{code}/"
+    region = Region.objects.create(code=code, name=name, level=level, parent=parent, path=path)
+    audit_record(
+        actor=actor,
+        action=OrgEvent.REGION_CREATED,
+        obj=region,
+        region_code=code,
+        payload={"code": code, "parent": parent.code if parent else None, "level": level},
+    )
+    return region
+
+
+@transaction.atomic
+def department_create(
+    *,
+    actor: Any,
+    name: str,
+    credit_code: str,
+    region: Region | None,
+    short_name: str = "",
+    phone: str = "",
+    address: str = "",
+    sort_order: int = 0,
+) -> Department:
+    errors = FieldErrorCollector()
+    if not name:
+        errors.add("name", _("请填写部门名称。"), code="required")
+    try:
+        credit_code = normalize_credit_code(credit_code or "")
+    except ValidationFailed as exc:
+        errors.add("credit_code", exc.message, code=exc.code)
+    if region is None:
+        errors.add("region", _("请选择所属区划。"), code="required")
+    if credit_code and Department.objects.filter(credit_code=credit_code).exists():
+        errors.add("credit_code", _("统一社会信用代码已被其他部门使用。"), code="duplicate")
+    if region is not None and name and Department.objects.filter(region=region, name=name).exists():
+        errors.add("name", _("该区划下已有同名部门。"), code="duplicate")
+    errors.raise_if_any()
+    if region is None:  # unreachable: the collector raised above
+        raise ValidationFailed(_("请选择所属区划。"), field="region")
+    _require_admin(actor, region=region)
+    department = Department.objects.create(
+        name=name,
+        short_name=short_name,
+        credit_code=credit_code,
+        region=region,
+        phone=phone,
+        address=address,
+        sort_order=sort_order,
+    )
+    audit_record(
+        actor=actor,
+        action=OrgEvent.DEPARTMENT_CREATED,
+        obj=department,
+        region_code=region.code,
+        department_id=department.pk,
+        payload={"name": name, "credit_code": credit_code, "region": region.code},
+    )
+    return department
+
+
+@transaction.atomic
+def staff_create(
+    *,
+    actor: Any,
+    username: str,
+    full_name: str,
+    department: Department,
+    roles: Iterable[str] = (),
+    password: str | None = None,
+    mobile: str | None = None,
+    title: str = "",
+) -> Staff:
+    errors = FieldErrorCollector()
+    if not username:
+        errors.add("username", _("请填写登录名。"), code="required")
+    elif User.objects.filter(username=username).exists():
+        errors.add(
+            "username", _("登录名“%(name)s”已被使用。") % {"name": username}, code="duplicate"
+        )
+    if not full_name:
+        errors.add("full_name", _("请填写姓名。"), code="required")
+    roles = list(roles)
+    for role in roles:
+        if role not in Role.values:
+            errors.add("roles", _("未知角色：%(role)s") % {"role": role})
+    if mobile:
+        try:
+            mobile = normalize_mobile(mobile)
+        except ValidationFailed as exc:
+            errors.add("mobile", exc.message, code=exc.code)
+    errors.raise_if_any()
+    _require_admin(actor, region=department.region)
+    user = User(username=username, full_name=full_name, mobile=mobile or None, is_staff=False)
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save()
+    staff = Staff.objects.create(user=user, department=department, title=title)
+    StaffRole.objects.bulk_create([StaffRole(staff=staff, role=r) for r in dict.fromkeys(roles)])
+    audit_record(
+        actor=actor,
+        action=OrgEvent.STAFF_CREATED,
+        obj=staff,
+        region_code=department.region.code,
+        department_id=department.pk,
+        payload={"user_id": user.pk, "roles": sorted(set(roles))},
+    )
+    return staff
+
+
+@transaction.atomic
+def staff_grant_role(*, actor: Any, staff: Staff, role: str) -> StaffRole:
+    if role not in Role.values:
+        raise ValidationFailed(_("未知角色：%(role)s") % {"role": role}, field="role")
+    _require_admin(actor, region=staff.department.region)
+    grant, created = StaffRole.objects.get_or_create(staff=staff, role=role)
+    if created:
+        audit_record(
+            actor=actor,
+            action=OrgEvent.ROLE_GRANTED,
+            obj=staff,
+            department_id=staff.department_id,
+            payload={"role": role},
+        )
+    return grant
+
+
+@transaction.atomic
+def window_create(
+    *,
+    actor: Any,
+    region: Region,
+    code: str,
+    name: str,
+    hall: str = "",
+    departments: Iterable[Department] = (),
+    staff: Iterable[Staff] = (),
+) -> Window:
+    errors = FieldErrorCollector()
+    if not code:
+        errors.add("code", _("请填写窗口编号。"), code="required")
+    elif Window.objects.filter(region=region, code=code).exists():
+        errors.add("code", _("窗口编号“%(code)s”已存在。") % {"code": code}, code="duplicate")
+    if not name:
+        errors.add("name", _("请填写窗口名称。"), code="required")
+    errors.raise_if_any()
+    _require_admin(actor, region=region)
+    window = Window.objects.create(region=region, code=code, name=name, hall=hall)
+    window.departments.set(list(departments))
+    window.staff.set(list(staff))
+    audit_record(
+        actor=actor,
+        action=OrgEvent.WINDOW_CREATED,
+        obj=window,
+        region_code=region.code,
+        payload={"code": code, "departments": sorted(d.pk for d in window.departments.all())},
+    )
+    return window
+
+
+@transaction.atomic
+def chief_representative_appoint(
+    *, actor: Any, staff: Staff, authorisation: str, authorised_on: dt.date
+) -> ChiefRepresentative:
+    if not authorisation:
+        raise ValidationFailed(_("请填写授权文号。"), field="authorisation", code="required")
+    _require_admin(actor, region=staff.department.region)
+    chief, _created = ChiefRepresentative.objects.update_or_create(
+        staff=staff,
+        defaults={
+            "department": staff.department,
+            "authorisation": authorisation,
+            "authorised_on": authorised_on,
+        },
+    )
+    StaffRole.objects.get_or_create(staff=staff, role=Role.CHIEF_REPRESENTATIVE)
+    audit_record(
+        actor=actor,
+        action=OrgEvent.CHIEF_REPRESENTATIVE_APPOINTED,
+        obj=chief,
+        department_id=staff.department_id,
+        payload={"staff_id": staff.pk},
+    )
+    return chief
+
+
+@transaction.atomic
+def backup_pair_set(*, actor: Any, primary: Staff, backup: Staff) -> BackupPair:
+    errors = FieldErrorCollector()
+    if primary.pk == backup.pk:
+        errors.add("backup", _("B岗不能是A岗本人。"))
+    if primary.department_id != backup.department_id:
+        errors.add("backup", _("B岗必须与A岗同属一个部门。"))
+    errors.raise_if_any()
+    _require_admin(actor, region=primary.department.region)
+    try:
+        pair, _created = BackupPair.objects.update_or_create(
+            primary=primary, defaults={"backup": backup}
+        )
+    except IntegrityError:
+        raise ValidationFailed(_("AB岗设置冲突，请重试。"), field="backup") from None
+    audit_record(
+        actor=actor,
+        action=OrgEvent.BACKUP_SET,
+        obj=pair,
+        department_id=primary.department_id,
+        payload={"primary": primary.pk, "backup": backup.pk},
+    )
+    return pair
+
+
+@transaction.atomic
+def staff_set_absent(*, actor: Any, staff_id: int, absent: bool) -> Staff:
+    try:
+        staff = (
+            Staff.objects.select_for_update().select_related("department__region").get(pk=staff_id)
+        )
+    except Staff.DoesNotExist:
+        raise NotFound(_("工作人员不存在。"), field="staff") from None
+    scope = actor_scope(actor) if actor is not None else None
+    if scope is not None and not (
+        scope.everything
+        or scope.staff_id == staff.pk
+        or (
+            scope.covers_department(staff.department)
+            and scope.has_role(Role.APPROVAL_OFFICE, Role.CHIEF_REPRESENTATIVE)
+        )
+    ):
+        raise PermissionDenied(_("没有权限设置该工作人员的在岗状态。"))
+    if staff.is_absent != absent:
+        old = staff.is_absent
+        staff.is_absent = absent
+        staff.save(update_fields=["is_absent", "updated_at"])
+        audit_record(
+            actor=actor,
+            action=OrgEvent.STAFF_ABSENCE_CHANGED,
+            obj=staff,
+            department_id=staff.department_id,
+            payload={"old": old, "new": absent},
+        )
+    return staff
+
+
+@transaction.atomic
+def platform_admin_create(*, username: str, password: str) -> User:
+    """An operator's first account: superuser for Django admin and every scope."""
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError as DjangoValidationError
+
+    errors = FieldErrorCollector()
+    if not username:
+        errors.add("username", _("请填写登录名。"), code="required")
+    elif User.objects.filter(username=username).exists():
+        errors.add(
+            "username", _("登录名“%(name)s”已被使用。") % {"name": username}, code="duplicate"
+        )
+    try:
+        validate_password(password, User(username=username))
+    except DjangoValidationError as exc:
+        errors.add("password", "；".join(exc.messages), code="weak_password")
+    errors.raise_if_any()
+    user = User.objects.create_superuser(username=username, password=password, email="")
+    audit_record(
+        actor=None, action=OrgEvent.ADMIN_CHANGED, obj=user, payload={"created_superuser": user.pk}
+    )
+    return user

@@ -1,0 +1,21 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, include, path, re_path
+from django.views.static import serve
+
+from xiaoneng.api import api
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", api.urls),
+    path("accounts/", include("xiaoneng.org.urls")),
+    path("staff/", include("xiaoneng.web.urls")),
+    path("", include("xiaoneng.portal.urls")),
+]
+
+if settings.EMBEDDED:
+    # The embedded default serves uploaded files itself; production uses the web server.
+    urlpatterns += [
+        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    ]
