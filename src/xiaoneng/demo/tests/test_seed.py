@@ -1,0 +1,121 @@
+import pytest
+from django.apps import apps
+from django.db import connection
+from stdnum.cn import uscc
+
+from xiaoneng.audit.models import AuditEvent
+from xiaoneng.demo import database_is_empty, orgdata, seed_demo
+from xiaoneng.org.models import (
+    BackupPair,
+    ChiefRepresentative,
+    Department,
+    Region,
+    Role,
+    Staff,
+    Window,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def _counts() -> dict[str, int]:
+    tables = set(connection.introspection.table_names())
+    return {
+        model._meta.label: model._default_manager.count()
+        for model in apps.get_models()
+        if model._meta.db_table in tables
+    }
+
+
+def test_seed_twice_changes_nothing_and_writes_no_audit_event():
+    assert database_is_empty() is True
+    first = seed_demo()
+    assert first.startswith("已生成示范市演示数据 / demo city seeded")
+    assert database_is_empty() is False
+    counts = _counts()
+    events = AuditEvent.objects.count()
+    second = seed_demo()
+    assert second == "演示数据已是最新 / demo data already seeded"
+    assert _counts() == counts
+    assert AuditEvent.objects.count() == events
+
+
+def test_seed_builds_the_region_tree():
+    seed_demo()
+    assert dict(Region.objects.values_list("code", "name")) == {
+        "990000000000": "示范省",
+        "990100000000": "示范市",
+        "990121000000": "东湖区",
+        "990122000000": "西山县",
+        "990121001000": "湖滨街道",
+        "990121101000": "东湖镇",
+        "990122100000": "西山镇",
+        "990122200000": "青石乡",
+    }
+    city = Region.objects.get(code="990100000000")
+    assert sorted(city.children.values_list("name", flat=True)) == ["东湖区", "西山县"]
+
+
+def test_departments_have_valid_credit_codes():
+    seed_demo()
+    city_departments = Department.objects.filter(region__code=orgdata.CITY_CODE)
+    assert city_departments.count() == 17
+    assert Department.objects.count() == 29
+    codes = list(Department.objects.values_list("credit_code", flat=True))
+    assert len(set(codes)) == 29
+    for code in codes:
+        assert uscc.validate(code) == code
+    scj = Department.objects.get(name="示范市市场监督管理局")
+    assert scj.credit_code.startswith("11990100")
+    assert scj.short_name == "市市场监管局"
+    county_scj = Department.objects.get(name="示范市东湖区市场监督管理局")
+    assert county_scj.credit_code.startswith("11990121")
+
+
+@pytest.mark.parametrize("region_code", ["990100000000", "990121000000", "990122000000"])
+def test_every_role_has_staff_in_the_city_and_each_county(region_code):
+    seed_demo()
+    roles = set(
+        Staff.objects.filter(department__region__code=region_code).values_list(
+            "role_grants__role", flat=True
+        )
+    )
+    assert roles == set(Role.values)
+
+
+def test_windows_chief_representatives_and_backup_pairs():
+    seed_demo()
+    window = Window.objects.get(region__code=orgdata.CITY_CODE, code="A02")
+    assert window.name == "市场准入窗口"
+    assert sorted(window.staff.values_list("user__username", flat=True)) == [
+        "chief_scj",
+        "clerk_scj",
+    ]
+    assert Window.objects.count() == 9
+    chief = ChiefRepresentative.objects.get(staff__user__username="chief_scj")
+    assert chief.department.name == "示范市市场监督管理局"
+    assert chief.authorisation == "示政审〔2026〕1号"
+    assert ChiefRepresentative.objects.count() == 7
+    pair = BackupPair.objects.get(primary__user__username="approver_scj_a")
+    assert pair.backup.user.username == "approver_scj_b"
+    assert pair.backup.department_id == pair.primary.department_id
+
+
+def test_demo_clerk_and_admin_can_log_in(client):
+    seed_demo()
+    assert client.login(username="clerk_scj", password=orgdata.DEMO_PASSWORD) is True
+    client.logout()
+    assert client.login(username="clerk_scj", password="wrong-password") is False
+    assert client.login(username="admin", password=orgdata.DEMO_PASSWORD) is True
+
+
+def test_seed_completes_a_partly_seeded_database():
+    seed_demo()
+    staff = Staff.objects.get(user__username="chief_jtj")
+    ChiefRepresentative.objects.filter(staff=staff).delete()
+    before = AuditEvent.objects.count()
+    summary = seed_demo()
+    assert summary.startswith("已生成示范市演示数据")
+    assert "首席代表 chief representatives 1" in summary
+    assert ChiefRepresentative.objects.filter(staff=staff).count() == 1
+    assert AuditEvent.objects.count() == before + 1
