@@ -2,15 +2,35 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any, Protocol
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
 
-from .models import AuditDelivery, AuditEvent
+from .chain import CHAIN_FIELDS, GENESIS_HASH, ChainRow, link_hash
+from .models import AuditCheckpoint, AuditDelivery, AuditEvent
 from .registry import audit_registry
+from .verify import VerifyReport, audit_verify
+
+__all__ = [
+    "VerifyReport",
+    "audit_dispatch",
+    "audit_record",
+    "audit_redeliver",
+    "audit_seal",
+    "audit_verify",
+]
 
 logger = logging.getLogger(__name__)
+
+SEAL_BATCH_SIZE = 5000
+# One sealer at a time on PostgreSQL: a transaction-scoped advisory lock ("XNAUDIT").
+_SEAL_LOCK_KEY = 0x584E_4155_4449_54
+REDELIVER_AFTER = dt.timedelta(minutes=1)
+REDELIVER_LOOKBACK = dt.timedelta(days=7)
 
 
 class _Actor(Protocol):
@@ -78,5 +98,107 @@ def audit_dispatch(*, event_id: int) -> int:
             # Another worker delivered it concurrently: its handler's work stands.
             logger.info("event %s already delivered to %s", event_id, sub.name)
             continue
+        except Exception:
+            # One failing subscriber must not stop the others; its work was rolled back and
+            # the redelivery sweep calls it again (no delivery row was written).
+            logger.exception("subscriber %s failed on event %s", sub.name, event_id)
+            continue
         ran += 1
+    return ran
+
+
+def _lock_chain_head() -> None:
+    """Serialise sealers (never writers). SQLite's IMMEDIATE transactions already do."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_SEAL_LOCK_KEY])
+
+
+def _seal_batch(limit: int) -> int:
+    with transaction.atomic():
+        _lock_chain_head()
+        head = (
+            AuditCheckpoint.objects.order_by("-last_seq")
+            .values_list("last_seq", "head_hash")
+            .first()
+        )
+        seq, prev = head if head is not None else (0, GENESIS_HASH)
+        rows = [
+            ChainRow._make(values)
+            for values in AuditEvent.objects.filter(seq__isnull=True)
+            .order_by("id")
+            .values_list(*CHAIN_FIELDS)[:limit]
+        ]
+        if not rows:
+            return 0
+        now = timezone.now()
+        first_seq = seq + 1
+        sealed: list[AuditEvent] = []
+        for row in rows:
+            seq += 1
+            digest = link_hash(prev, row, seq)
+            sealed.append(
+                AuditEvent(id=row.id, seq=seq, prev_hash=prev, hash=digest, sealed_at=now)
+            )
+            prev = digest
+        AuditEvent.objects.bulk_update(
+            sealed, ["seq", "prev_hash", "hash", "sealed_at"], batch_size=500
+        )
+        AuditCheckpoint.objects.create(
+            first_seq=first_seq,
+            last_seq=seq,
+            event_count=len(rows),
+            head_hash=prev,
+            created_at=now,
+        )
+        return len(rows)
+
+
+def audit_seal(*, batch_size: int = SEAL_BATCH_SIZE, max_batches: int = 200) -> int:
+    """Chain the committed, unsealed events in id order; return how many were sealed.
+
+    Each batch is one short transaction holding the chain-head lock: it gives the events
+    the next ``seq`` numbers and their hashes and records one checkpoint. Writers insert
+    unsealed rows and never take that lock. Safe to run concurrently and repeatedly.
+    """
+    total = 0
+    for _ in range(max_batches):
+        sealed = _seal_batch(batch_size)
+        total += sealed
+        if sealed < batch_size:
+            break
+    return total
+
+
+def audit_redeliver(
+    *,
+    older_than: dt.timedelta = REDELIVER_AFTER,
+    lookback: dt.timedelta = REDELIVER_LOOKBACK,
+    limit: int = 1000,
+) -> int:
+    """Run subscribers on recent events they have no delivery row for; return how many ran.
+
+    Catches what a crash between commit and dispatch missed (events older than
+    ``older_than``, so the normal after-commit dispatch is not raced), and retries handlers
+    that failed. Events older than ``lookback`` are left alone, so a newly registered
+    subscriber is not fed the whole history.
+    """
+    now = timezone.now()
+    pending: set[int] = set()
+    for action in sorted(audit_registry.actions()):
+        for sub in audit_registry.subscriptions_for(action):
+            delivered = AuditDelivery.objects.filter(event_id=OuterRef("pk"), subscriber=sub.name)
+            pending.update(
+                AuditEvent.objects.filter(
+                    action=action,
+                    occurred_at__lt=now - older_than,
+                    occurred_at__gte=now - lookback,
+                )
+                .exclude(Exists(delivered))
+                .order_by("id")
+                .values_list("id", flat=True)[:limit]
+            )
+    ran = 0
+    for event_id in sorted(pending):
+        ran += audit_dispatch(event_id=event_id)
     return ran
