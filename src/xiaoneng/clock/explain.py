@@ -1,0 +1,287 @@
+"""Plain-text explanations of a due time, in Chinese or English, day by day: the start,
+the limit, the counting rule, every day counted or skipped (holidays and weekends by
+name, make-up workdays named after their holiday), pauses, extensions, due and warning."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from .calendar import DayInfo, WorkCalendar, holiday_name_en
+from .deadline import to_datetime
+from .limits import Limit, LimitUnit
+
+if TYPE_CHECKING:
+    from .timer import Timer
+
+Lang = str  # "zh" (default) or "en"
+
+_WEEKDAYS_ZH = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
+_WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def _day(d: date, lang: Lang) -> str:
+    if lang == "zh":
+        return f"{d.isoformat()}（{_WEEKDAYS_ZH[d.weekday()]}）"
+    return f"{d.isoformat()} ({_WEEKDAYS_EN[d.weekday()]})"
+
+
+def _moment(value: datetime, lang: Lang) -> str:
+    d = value.date()
+    if lang == "zh":
+        return f"{d.isoformat()} {value:%H:%M}（{_WEEKDAYS_ZH[d.weekday()]}）"
+    return f"{d.isoformat()} {value:%H:%M} ({_WEEKDAYS_EN[d.weekday()]})"
+
+
+def _span(a: date, b: date, lang: Lang) -> str:
+    if a == b:
+        return _day(a, lang)
+    return (
+        f"{_day(a, lang)} 至 {_day(b, lang)}"
+        if lang == "zh"
+        else (f"{_day(a, lang)} – {_day(b, lang)}")
+    )
+
+
+def _duration(seconds: int, lang: Lang, working: bool) -> str:
+    minutes = seconds // 60
+    days, rest = divmod(minutes, 1440) if not working else (0, minutes)
+    hours, mins = divmod(rest, 60)
+    parts = []
+    if lang == "zh":
+        if days:
+            parts.append(f"{days} 天")
+        if hours:
+            parts.append(f"{hours} 小时")
+        if mins or not parts:
+            parts.append(f"{mins} 分钟")
+        return " ".join(parts)
+    if days:
+        parts.append(f"{days} day{'s' if days != 1 else ''}")
+    if hours:
+        parts.append(f"{hours} hour{'s' if hours != 1 else ''}")
+    if mins or not parts:
+        parts.append(f"{mins} minute{'s' if mins != 1 else ''}")
+    return " ".join(parts)
+
+
+def _group_key(info: DayInfo) -> tuple[str, str]:
+    if info.kind == "makeup_workday":
+        return ("makeup", info.date.isoformat())  # always on a line of its own
+    if info.is_workday:
+        return ("work", info.name)
+    return (info.kind, info.name)
+
+
+def _day_lines(
+    calendar: WorkCalendar, first: date, last: date, lang: Lang, number: bool
+) -> list[str]:
+    """Grouped lines for every day in [first, last]."""
+    lines: list[str] = []
+    if last < first:
+        return lines
+    infos = calendar.iter_days(first, last)
+    counted = 0
+    i = 0
+    while i < len(infos):
+        j = i
+        key = _group_key(infos[i])
+        while j + 1 < len(infos) and _group_key(infos[j + 1]) == key:
+            j += 1
+        head, tail = infos[i], infos[j]
+        span = _span(head.date, tail.date, lang)
+        size = j - i + 1
+        if head.is_workday:
+            a, b = counted + 1, counted + size
+            counted = b
+            ordinal = (
+                (f"第 {a} 个工作日" if a == b else f"第 {a}–{b} 个工作日")
+                if lang == "zh"
+                else (f"working day {a}" if a == b else f"working days {a}–{b}")
+            )
+            if not number:
+                ordinal = "工作日" if lang == "zh" else "working day" + ("s" if size > 1 else "")
+            if head.kind == "makeup_workday":
+                extra = (
+                    f"（{head.name}调休上班日，计入）"
+                    if lang == "zh"
+                    else f" (make-up workday for {holiday_name_en(head.name)}, counted)"
+                )
+            elif head.name:
+                extra = f"（{head.name}）" if lang == "zh" else f" ({holiday_name_en(head.name)})"
+            else:
+                extra = ""
+            lines.append(f"  {span} {ordinal}{extra}")
+        else:
+            if head.kind == "holiday":
+                what = (
+                    f"{head.name}放假" if lang == "zh" else f"{holiday_name_en(head.name)} holiday"
+                )
+            elif head.kind == "closure":
+                what = f"停止办公：{head.name}" if lang == "zh" else f"office closed: {head.name}"
+            else:
+                what = "周末" if lang == "zh" else "weekend"
+            if lang == "zh":
+                lines.append(f"  {span} {what}，不计入（{size} 天）")
+            else:
+                lines.append(f"  {span} {what}, not counted ({size} day{'s' if size != 1 else ''})")
+        i = j + 1
+    return lines
+
+
+def _rule(calendar: WorkCalendar, limit: Limit, start_day: date, lang: Lang) -> str:
+    close = f"{calendar.office_close:%H:%M}"
+    hours = f"{calendar.office_open:%H:%M}–{close}"
+    unit = limit.unit
+    if lang == "zh":
+        if unit is LimitUnit.WORKING_DAYS:
+            return (
+                f"计算规则：起始日（{start_day.isoformat()}）不计入，自次日起算；期限截止于第 "
+                f"{limit.value} 个工作日的办公结束时间 {close}；法定节假日、周末不计入，"
+                "调休上班日计入。"
+            )
+        if unit is LimitUnit.CALENDAR_DAYS:
+            return (
+                f"计算规则：起始日（{start_day.isoformat()}）不计入，自次日起算第 {limit.value} "
+                f"日为期限届满日，截止于办公结束时间 {close}；届满日为法定节假日或周末的，"
+                "顺延至其后第一个工作日。"
+            )
+        if unit is LimitUnit.WORKING_HOURS:
+            return (
+                f"计算规则：自开始时起只计办公时间（工作日 {hours}），起始日计入；"
+                "法定节假日、周末不计入，调休上班日计入。"
+            )
+        return "计算规则：按实际经过的时间计算（不区分工作日与节假日）。"
+    if unit is LimitUnit.WORKING_DAYS:
+        return (
+            f"Rule: the start day ({start_day.isoformat()}) is not counted; counting begins "
+            f"the next day. The limit ends at the close of office hours ({close}) on working "
+            f"day {limit.value}; statutory holidays and weekends are skipped, make-up "
+            "workdays count."
+        )
+    if unit is LimitUnit.CALENDAR_DAYS:
+        return (
+            f"Rule: the start day ({start_day.isoformat()}) is not counted; day "
+            f"{limit.value} after it is the last day, ending at the close of office hours "
+            f"({close}); if that day is a holiday or a weekend the limit moves to the next "
+            "working day."
+        )
+    if unit is LimitUnit.WORKING_HOURS:
+        return (
+            f"Rule: only office hours count ({hours} on working days), from the start "
+            "itself; statutory holidays and weekends are skipped, make-up workdays count."
+        )
+    return "Rule: elapsed time counts (working days and holidays alike)."
+
+
+def explain_timer(calendar: WorkCalendar, timer: Timer, lang: Lang = "zh") -> str:
+    lang = "en" if lang == "en" else "zh"
+    zh = lang == "zh"
+    tz = calendar.tzinfo
+    start = timer.started_at.astimezone(tz)
+    start_day = start.date()
+    limit = timer.limit
+    plan = timer.plan(calendar)
+    lines: list[str] = []
+    if zh:
+        lines.append(f"开始时间：{_moment(start, lang)}（时区 {calendar.tz}）")
+        lines.append(f"期限：{limit}")
+    else:
+        lines.append(f"Start: {_moment(start, lang)} (time zone {calendar.tz})")
+        lines.append(f"Limit: {limit.label('en')}")
+    lines.append(_rule(calendar, limit, start_day, lang))
+    if plan.budget == 0:
+        lines.append("期限为 0，开始即到期。" if zh else "A zero limit is due at the start.")
+
+    due = None if plan.due_ts is None else to_datetime(calendar, plan.due_ts)
+    warn = None if plan.warn_ts is None else to_datetime(calendar, plan.warn_ts)
+    unit = limit.unit
+    if unit is not LimitUnit.HOURS and unit is not LimitUnit.MINUTES and due is not None:
+        first = start_day if unit is LimitUnit.WORKING_HOURS else start_day + timedelta(days=1)
+        last = due.date()
+        if unit is LimitUnit.CALENDAR_DAYS:
+            nominal = start_day + timedelta(days=limit.value)
+            lines.append(
+                f"第 {limit.value} 日：{_day(nominal, lang)}"
+                if zh
+                else f"Day {limit.value}: {_day(nominal, lang)}"
+            )
+            last = max(last, nominal)
+        if last >= first:
+            lines.append("逐日计算：" if zh else "Day by day:")
+            lines.extend(
+                _day_lines(calendar, first, last, lang, number=unit is LimitUnit.WORKING_DAYS)
+            )
+
+    if timer.pauses:
+        lines.append(
+            "暂停（暂停期间不计时，到期时间相应顺延）："
+            if zh
+            else "Pauses (paused time does not count; the due time moves accordingly):"
+        )
+        for pause, (a, b) in zip(timer.pauses, plan.pauses, strict=True):
+            begin = _moment(pause.started_at.astimezone(tz), lang)
+            reason = pause.reason.label(lang)
+            note = (
+                f"，{pause.note}"
+                if zh and pause.note
+                else (f"; {pause.note}" if pause.note else "")
+            )
+            if pause.ended_at is None or b is None:
+                lines.append(
+                    f"  自 {begin} 起暂停，原因：{reason}{note}；尚未恢复"
+                    if zh
+                    else f"  paused since {begin}, reason: {reason}{note}; not resumed yet"
+                )
+                continue
+            end = _moment(pause.ended_at.astimezone(tz), lang)
+            added = _duration(plan.paused_added(a, b), lang, plan.working)
+            kind = (
+                ("工作时间" if plan.working else "时间")
+                if zh
+                else ("working time" if plan.working else "time")
+            )
+            lines.append(
+                f"  {begin} 至 {end}，原因：{reason}{note}；补回{kind} {added}"
+                if zh
+                else f"  {begin} – {end}, reason: {reason}{note}; {kind} added back: {added}"
+            )
+    if timer.extensions:
+        lines.append("延长：" if zh else "Extensions:")
+        for ext in timer.extensions:
+            at = _moment(ext.at.astimezone(tz), lang)
+            why = (
+                (f"，原因：{ext.reason}" if zh else f", reason: {ext.reason}") if ext.reason else ""
+            )
+            lines.append(
+                f"  {at} 批准延长 {ext.by}{why}"
+                if zh
+                else f"  {at}: extended by {ext.by.label('en')}{why}"
+            )
+
+    if due is None:
+        lines.append(
+            "到期时间：暂停中，恢复后重新计算。"
+            if zh
+            else "Due: paused; recomputed when the timer resumes."
+        )
+    else:
+        lines.append(f"到期时间：{_moment(due, lang)}" if zh else f"Due: {_moment(due, lang)}")
+        if warn is not None:
+            pct = f"{timer.warn_ratio * 100:g}%"
+            lines.append(
+                f"预警时间：{_moment(warn, lang)}（用去 {pct} 时限时）"
+                if zh
+                else f"Warning: {_moment(warn, lang)} (when {pct} of the limit is used)"
+            )
+    if timer.completed_at is not None:
+        done = _moment(timer.completed_at.astimezone(tz), lang)
+        lines.append(f"办结时间：{done}" if zh else f"Completed: {done}")
+    return "\n".join(lines)
+
+
+def explain_due(calendar: WorkCalendar, start: datetime, limit: Limit, lang: Lang = "zh") -> str:
+    """The explanation of a plain limit started at ``start``."""
+    from .timer import Timer
+
+    return explain_timer(calendar, Timer.start(at=start, limit=limit), lang)
