@@ -1,7 +1,44 @@
+"""Template context shared by every page: navigation by role, site name, audit checkpoint."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
+from django.utils import timezone
+
+from xiaoneng.audit.models import AuditCheckpoint
+from xiaoneng.audit.selectors import audit_daily_checkpoint
+
+from .navigation import nav_for_user
+
+
+def todays_checkpoint() -> AuditCheckpoint | None:
+    """The last audit checkpoint sealed today (local time), or ``None``."""
+    return audit_daily_checkpoint(timezone.localdate())
+
+
+class _Lazy:
+    """Computed on first use in the template, at most once per request."""
+
+    def __init__(self, func: Callable[[], Any]) -> None:
+        self._func = func
+        self._done = False
+        self._value: Any = None
+
+    def __call__(self) -> Any:
+        if not self._done:
+            self._value = self._func()
+            self._done = True
+        return self._value
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    return {}
+    user = getattr(request, "user", None)
+    return {
+        "site_name": settings.SITE_NAME,
+        "nav_entries": _Lazy(lambda: nav_for_user(user, request.path)),
+        "audit_checkpoint": _Lazy(todays_checkpoint),
+    }

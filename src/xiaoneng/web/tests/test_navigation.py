@@ -1,0 +1,80 @@
+"""Navigation by role: the header lists exactly what each role may use."""
+
+from __future__ import annotations
+
+import pytest
+
+from xiaoneng.org.models import Role
+from xiaoneng.org.selectors import NO_SCOPE, Scope, actor_scope
+from xiaoneng.org.tests import factories
+from xiaoneng.web.navigation import nav_entries
+
+
+def _labels(scope, path="/staff/"):
+    return [
+        (str(e.label), e.url, e.active) for e in nav_entries(scope, path, exists=lambda _: True)
+    ]
+
+
+def test_public_sees_only_the_service_guide():
+    assert _labels(NO_SCOPE, "/") == [("办事指南", "/items/", False)]
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        (Role.CLERK, ["工作台", "办事指南"]),
+        (Role.APPROVER, ["工作台", "办事指南"]),
+        (Role.CHIEF_REPRESENTATIVE, ["工作台", "办事指南"]),
+        (Role.APPROVAL_OFFICE, ["工作台", "事项管理", "办事指南"]),
+        (Role.SUPERVISOR, ["工作台", "审计日志", "办事指南"]),
+        (Role.LEADERSHIP_OFFICE, ["工作台", "办事指南"]),
+    ],
+)
+def test_each_role_gets_its_entries(role, expected):
+    scope = Scope(roles=frozenset({role}), staff_id=1, department_ids=frozenset({1}))
+
+    assert [label for label, _url, _active in _labels(scope)] == expected
+
+
+def test_platform_admin_sees_everything_with_urls():
+    scope = Scope(everything=True, roles=frozenset({Role.PLATFORM_ADMIN}), staff_id=1)
+
+    assert _labels(scope, "/staff/catalog/items/") == [
+        ("工作台", "/staff/", False),
+        ("事项管理", "/staff/catalog/", True),
+        ("审计日志", "/staff/audit/", False),
+        ("系统管理", "/admin/", False),
+        ("办事指南", "/items/", False),
+    ]
+
+
+def test_the_longest_matching_entry_is_active():
+    scope = Scope(roles=frozenset({Role.CLERK}), staff_id=1)
+
+    assert _labels(scope, "/staff/") == [
+        ("工作台", "/staff/", True),
+        ("办事指南", "/items/", False),
+    ]
+
+
+def test_entries_whose_page_does_not_exist_are_left_out():
+    scope = Scope(everything=True, roles=frozenset({Role.PLATFORM_ADMIN}), staff_id=1)
+
+    urls = [e.url for e in nav_entries(scope, "/", exists=lambda url: url != "/staff/audit/")]
+
+    assert "/staff/audit/" not in urls
+    assert urls[0] == "/staff/"
+
+
+@pytest.mark.django_db
+def test_real_scope_of_a_supervisor_drives_the_header(client):
+    member = factories.staff(roles=[Role.SUPERVISOR])
+    client.force_login(member.user)
+
+    html = client.get("/staff/").content.decode()
+
+    assert actor_scope(member.user).has_role(Role.SUPERVISOR)
+    assert '<a href="/staff/" aria-current="page">工作台</a>' in html
+    assert '<a href="/items/">办事指南</a>' in html
+    assert "系统管理" not in html
