@@ -39,6 +39,7 @@ def _rehash_from(seq: int) -> None:
     prev = AuditEvent.objects.get(seq=seq - 1).hash if seq > 1 else "0" * 64
     with guard_lifted():
         for event in AuditEvent.objects.filter(seq__gte=seq).order_by("seq"):
+            assert event.seq is not None
             digest = link_hash(prev, _row(event.pk), event.seq)
             AuditEvent.objects.filter(pk=event.pk).update(prev_hash=prev, hash=digest)
             prev = digest
@@ -46,7 +47,7 @@ def _rehash_from(seq: int) -> None:
 
 def _renumber(from_seq: int, delta: int) -> None:
     seqs = AuditEvent.objects.filter(seq__gte=from_seq).values_list("seq", flat=True)
-    order = sorted(seqs, reverse=delta > 0)
+    order = sorted((s for s in seqs if s is not None), reverse=delta > 0)
     with guard_lifted():
         for seq in order:
             AuditEvent.objects.filter(seq=seq).update(seq=seq + delta)
@@ -176,7 +177,9 @@ def test_a_whole_chain_rewrite_is_found_against_the_published_head():
         events(4)
         audit_seal()
     day = dt.date(2026, 3, 2)
-    published = {day: audit_daily_checkpoint(day).head_hash}
+    published_head = audit_daily_checkpoint(day)
+    assert published_head is not None
+    published = {day: published_head.head_hash}
     assert audit_verify(published_heads=published).ok
 
     # The forger edits event 2, recomputes every hash and writes fresh checkpoints.
@@ -185,6 +188,7 @@ def test_a_whole_chain_rewrite_is_found_against_the_published_head():
         AuditCheckpoint.objects.all().delete()
     _rehash_from(2)
     last = AuditEvent.objects.get(seq=4)
+    assert last.sealed_at is not None
     with guard_lifted():
         AuditCheckpoint.objects.create(
             first_seq=1, last_seq=4, event_count=4, head_hash=last.hash, created_at=last.sealed_at
