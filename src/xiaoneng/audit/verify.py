@@ -57,7 +57,6 @@ _DETAILS: dict[str, tuple[Any, str]] = {
     "head": (_("链头哈希不同"), "different head hash"),
     "count": (_("事件数与序号范围不符"), "event count does not match its range"),
     "range": (_("序号范围不连续"), "its range does not follow the previous checkpoint"),
-    "missing": (_("事件链中缺少检查点"), "sealed events are not covered by a checkpoint"),
 }
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 import time_machine
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from xiaoneng.audit.chain import CHAIN_FIELDS, ChainRow, link_hash
 from xiaoneng.audit.dbguard import guard_lifted
@@ -88,6 +88,15 @@ def test_an_edited_payload_is_found(chain):
         "Audit chain BROKEN: event #4 was edited after sealing:"
         " its content no longer matches its hash."
     )
+
+
+def test_the_message_follows_the_active_language(chain):
+    with guard_lifted():
+        AuditEvent.objects.filter(seq=2).delete()
+    report = audit_verify()
+    with translation.override("en"):
+        assert report.message == "Event #2 was deleted after sealing."
+    assert report.message == "第 2 号事件在封存后被删除。"
 
 
 def test_an_edit_with_a_recomputed_hash_is_found(chain):
