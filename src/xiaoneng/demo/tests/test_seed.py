@@ -59,10 +59,10 @@ def test_seed_builds_the_region_tree():
 def test_departments_have_valid_credit_codes():
     seed_demo()
     city_departments = Department.objects.filter(region__code=orgdata.CITY_CODE)
-    assert city_departments.count() == 17
-    assert Department.objects.count() == 29
+    assert city_departments.count() == 18
+    assert Department.objects.count() == 30
     codes = list(Department.objects.values_list("credit_code", flat=True))
-    assert len(set(codes)) == 29
+    assert len(set(codes)) == 30
     for code in codes:
         assert uscc.validate(code) == code
     scj = Department.objects.get(name="示范市市场监督管理局")
