@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "portal"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("items/", views.item_list, name="item_list"),
+    path("items/<str:code>/", views.item_detail, name="item_detail"),
+    path("audit/checkpoints/", views.checkpoints, name="checkpoints"),
+]

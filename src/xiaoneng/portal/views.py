@@ -1,0 +1,79 @@
+"""Public pages: home, the service-guide catalogue and search, item guides, audit checkpoints.
+
+Thin views: the catalog app's selectors do the searching; templates only show.
+"""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
+
+from xiaoneng.audit.selectors import audit_checkpoints_by_day
+from xiaoneng.catalog import selectors as catalog
+from xiaoneng.core.errors import NotFound
+
+from .forms import ItemSearchForm
+
+PAGE_SIZE = 20
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    context = {
+        "section": "home",
+        "topics": catalog.topic_list(),
+        "departments": catalog.departments_with_items(),
+        "form": ItemSearchForm(),
+    }
+    return render(request, "portal/home.html", context)
+
+
+def item_list(request: HttpRequest) -> HttpResponse:
+    departments = list(catalog.departments_with_items())
+    topics = list(catalog.topic_list())
+    form = ItemSearchForm(request.GET or None, departments=departments, topics=topics)
+    page = None
+    if not request.GET or form.is_valid():
+        data = form.cleaned_data if request.GET else {}
+        items = catalog.item_search(
+            query=data.get("q") or "",
+            department_id=data.get("department"),
+            topic_code=data.get("topic") or None,
+            item_type=data.get("item_type") or None,
+            region_code=None,
+        )
+        page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "section": "items",
+        "form": form,
+        "page": page,
+        "departments": departments,
+        "topics": topics,
+        "selected_department": form.cleaned_data.get("department") if form.is_bound else None,
+        "selected_topic": form.cleaned_data.get("topic") if form.is_bound else None,
+    }
+    htmx = getattr(request, "htmx", None)
+    partial = htmx is not None and bool(htmx) and not htmx.history_restore_request
+    template = "portal/_item_results.html" if partial else "portal/item_list.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def item_detail(request: HttpRequest, code: str) -> HttpResponse:
+    try:
+        item = catalog.item_get_published(code=code)
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+    if item is None:
+        raise Http404(code)
+    return render(request, "portal/item_detail.html", {"section": "items", "item": item})
+
+
+def checkpoints(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "portal/checkpoints.html",
+        {"section": "checkpoints", "days": audit_checkpoints_by_day(limit=30)},
+    )
