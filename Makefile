@@ -13,6 +13,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dev]"
 	$(BIN)/python scripts/compile_messages.py
+	$(BIN)/python scripts/vendor_assets.py
 	touch $(STAMP)
 
 messages: setup

@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "xiaoneng.core.middleware.DomainErrorMiddleware",
 ]
 
 ROOT_URLCONF = "xiaoneng.urls"
@@ -149,6 +150,9 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+# whitenoise serves from the app directories too (WHITENOISE_USE_FINDERS below); an empty
+# STATIC_ROOT until `collectstatic` keeps it from warning on every start.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT") or DATA_DIR / "media")
 STORAGES = {
