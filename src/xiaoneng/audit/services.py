@@ -29,6 +29,10 @@ logger = logging.getLogger(__name__)
 SEAL_BATCH_SIZE = 5000
 # One sealer at a time on PostgreSQL: a transaction-scoped advisory lock ("XNAUDIT").
 _SEAL_LOCK_KEY = 0x584E_4155_4449_54
+_SEAL_UPDATE = (
+    "UPDATE audit_auditevent SET seq = %s, prev_hash = %s, hash = %s, sealed_at = %s"
+    " WHERE id = %s AND seq IS NULL"
+)
 REDELIVER_AFTER = dt.timedelta(minutes=1)
 REDELIVER_LOOKBACK = dt.timedelta(days=7)
 
@@ -132,18 +136,16 @@ def _seal_batch(limit: int) -> int:
         if not rows:
             return 0
         now = timezone.now()
+        sealed_at = connection.ops.adapt_datetimefield_value(now)
         first_seq = seq + 1
-        sealed: list[AuditEvent] = []
+        updates: list[tuple[Any, ...]] = []
         for row in rows:
             seq += 1
             digest = link_hash(prev, row, seq)
-            sealed.append(
-                AuditEvent(id=row.id, seq=seq, prev_hash=prev, hash=digest, sealed_at=now)
-            )
+            updates.append((seq, prev, digest, sealed_at, row.id))
             prev = digest
-        AuditEvent.objects.bulk_update(
-            sealed, ["seq", "prev_hash", "hash", "sealed_at"], batch_size=500
-        )
+        with connection.cursor() as cursor:
+            cursor.executemany(_SEAL_UPDATE, updates)
         AuditCheckpoint.objects.create(
             first_seq=first_seq,
             last_seq=seq,
