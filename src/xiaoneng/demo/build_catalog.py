@@ -367,7 +367,7 @@ class Item:
                 else "自受理之日起计算，特别程序所需时间不计算在内。"
             ),
             "deemed_approval": self.deemed_approval,
-            "topics": list(self.topics),
+            "topics": sorted(self.topics),
             "materials": [m.build() for m in self.materials],
             "process": self.process(),
             "special_procedures": [s.build() for s in self.specials],
@@ -1867,7 +1867,10 @@ def build_catalog() -> dict[str, Any]:
     return {
         "format": "xiaoneng-catalog",
         "format_version": 1,
-        "topics": [{"code": c, "name": n, "audience": a} for c, n, a in TOPICS],
+        "topics": [
+            {"code": code, "name": name, "audience": audience, "sort_order": 10 * position}
+            for position, (code, name, audience) in enumerate(TOPICS, start=1)
+        ],
         "items": [item.build() for item in ITEMS],
     }
 
