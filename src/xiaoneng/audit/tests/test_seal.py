@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from django.db import connection, connections, transaction
 
+from xiaoneng import schedule
 from xiaoneng.audit.chain import GENESIS_HASH
 from xiaoneng.audit.models import AuditCheckpoint, AuditEvent
 from xiaoneng.audit.services import audit_record, audit_seal, audit_verify
@@ -126,3 +127,12 @@ def test_writers_do_not_wait_for_a_sealer_holding_the_chain_head():
     finally:
         release.set()
         sealer.join(10)
+
+
+def test_the_scheduled_task_path_seals():
+    """The scheduler and celery beat call the task by its dotted path."""
+    task = schedule._resolve("xiaoneng.audit.tasks.audit_seal")
+    assert task.name == "xiaoneng.audit.tasks.audit_seal"
+    events(2)
+    assert task() == 2
+    assert task() == 0
