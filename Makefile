@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test test-pg lint format bench e2e messages clean
+.PHONY: setup run test test-pg test-celery lint format bench e2e messages clean
 
 setup: $(STAMP)
 
@@ -36,6 +36,10 @@ test: setup lint
 test-pg: setup
 	XN_DATABASE_URL=$${XN_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/xiaoneng} \
 	XN_SECRET_KEY=$${XN_SECRET_KEY:-ci-only-secret} $(BIN)/pytest -n 2 -q
+
+test-celery: setup
+	XN_DATABASE_URL=$${XN_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/xiaoneng} \
+	XN_SECRET_KEY=$${XN_SECRET_KEY:-ci-only-secret} $(BIN)/pytest -p no:xdist -q -m production tests/production
 
 e2e: setup
 	$(BIN)/pytest -q -m e2e tests/e2e

@@ -1,0 +1,96 @@
+"""Production mode: a real Celery worker on Redis runs the periodic jobs against PostgreSQL.
+
+Run by `.ci/run` through `make test-celery` (marker ``production``): the worker is a separate
+process started with the production settings (``XN_DATABASE_URL``, ``XN_REDIS_URL``) and
+pointed at this test's database, so the test sees exactly what the worker committed.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from xiaoneng.audit.models import AuditCheckpoint, AuditEvent
+from xiaoneng.audit.services import audit_record
+
+pytestmark = [pytest.mark.production, pytest.mark.django_db(transaction=True)]
+
+REDIS_URL = os.environ.get("XN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    user = db.get("USER") or "postgres"
+    host = db.get("HOST") or "127.0.0.1"
+    port = db.get("PORT") or 5432
+    return f"postgres://{user}@{host}:{port}/{db['NAME']}"
+
+
+@pytest.fixture
+def worker(tmp_path: Path):
+    if connection.vendor != "postgresql":
+        pytest.skip("production mode runs on PostgreSQL (set XN_DATABASE_URL)")
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    env = {
+        **os.environ,
+        "XN_DATABASE_URL": _database_url(),
+        "XN_REDIS_URL": REDIS_URL,
+        "XN_SECRET_KEY": "ci-only-secret",
+        "XN_DATA_DIR": str(tmp_path),
+    }
+    log = (tmp_path / "worker.log").open("w")
+    proc = subprocess.Popen(  # noqa: S603 - our own venv's celery, fixed arguments
+        [
+            str(Path(sys.executable).with_name("celery")),
+            "-A",
+            "xiaoneng",
+            "worker",
+            "--pool=solo",
+            "--concurrency=1",
+            "-Q",
+            queue,
+            "--loglevel=INFO",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        yield queue
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+
+
+def _send(task: str, queue: str) -> None:
+    """Enqueue ``task`` on Redis the way celery beat does (by name)."""
+    from celery import Celery
+
+    producer = Celery("xiaoneng-test", broker=REDIS_URL)
+    producer.send_task(task, queue=queue)
+
+
+def test_the_worker_seals_the_audit_chain_on_redis(worker: str):
+    assert settings.CELERY_TASK_ALWAYS_EAGER  # this process has no XN_REDIS_URL
+    event = audit_record(actor=None, action="test.production_event", payload={"n": 1})
+    assert AuditEvent.objects.get(pk=event.pk).sealed_at is None
+    _send("xiaoneng.audit.tasks.audit_seal", worker)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        event.refresh_from_db()
+        if event.sealed_at is not None:
+            break
+        time.sleep(0.5)
+    assert event.sealed_at is not None, "the worker did not seal the event within 90 s"
+    assert event.seq is not None
+    checkpoint = AuditCheckpoint.objects.get(first_seq__lte=event.seq, last_seq__gte=event.seq)
+    assert checkpoint.event_count >= 1
