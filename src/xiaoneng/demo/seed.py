@@ -182,16 +182,14 @@ def _windows(
 
 
 def _catalog(actor: User, result: SeedResult) -> None:
-    try:
-        from xiaoneng.catalog.transfer import catalog_import_data
-    except ImportError:  # the catalogue import is not there yet
-        return
+    from xiaoneng.catalog.transfer import catalog_import_data
+
     outcome = catalog_import_data(load_catalog_data(), actor=actor)
-    changed = getattr(outcome, "changed", None)
-    if changed is None:
-        changed = bool(outcome)
-    if changed:
-        result.catalog = str(outcome)
+    if outcome.changed:
+        result.catalog = (
+            f"事项 items +{outcome.items_created}（未变化 unchanged {outcome.items_unchanged}），"
+            f"主题 topics +{outcome.topics_created}"
+        )
 
 
 _LABELS = {
@@ -221,7 +219,7 @@ def seed_demo() -> str:
         return "演示数据已是最新 / demo data already seeded"
     parts = [f"{_LABELS[key]} {n}" for key, n in result.created.items() if n]
     if result.catalog:
-        parts.append(f"事项目录 catalogue: {result.catalog}")
+        parts.append(result.catalog)
     return (
         "已生成示范市演示数据 / demo city seeded: "
         + "；".join(parts)

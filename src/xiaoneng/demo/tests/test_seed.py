@@ -1,10 +1,12 @@
 import pytest
 from django.apps import apps
 from django.db import connection
+from django.db.models import Count
 from stdnum.cn import uscc
 
 from xiaoneng.audit.models import AuditEvent
 from xiaoneng.demo import database_is_empty, orgdata, seed_demo
+from xiaoneng.demo.seed import load_catalog_data
 from xiaoneng.org.models import (
     BackupPair,
     ChiefRepresentative,
@@ -119,3 +121,53 @@ def test_seed_completes_a_partly_seeded_database():
     assert "首席代表 chief representatives 1" in summary
     assert ChiefRepresentative.objects.filter(staff=staff).count() == 1
     assert AuditEvent.objects.count() == before + 1
+
+
+def test_seed_publishes_the_catalogue():
+    from xiaoneng.catalog.models import Item, Step, Topic
+
+    summary = seed_demo()
+    assert "事项 items +41（未变化 unchanged 0），主题 topics +12" in summary
+    published = Item.objects.filter(state="published")
+    assert published.count() == 41
+    assert Topic.objects.count() == 12
+    food = published.get(name="食品经营许可")
+    assert food.department.name == "示范市市场监督管理局"
+    assert (food.statutory_limit_value, food.promised_limit_value) == (10, 5)
+    assert [m.name for m in food.materials.all()][:2] == ["食品经营许可申请书", "营业执照复印件"]
+    first = food.materials.order_by("position")[0]
+    assert first.blank_form_name == "食品经营许可申请表.docx"
+    with first.blank_form.open("rb") as handle:
+        assert handle.read(2) == b"PK"
+    parallel_items = set(
+        Step.objects.filter(item__state="published")
+        .annotate(n=Count("tasks"))
+        .filter(n__gte=2)
+        .values_list("item__name", flat=True)
+    )
+    assert len(parallel_items) == 4
+    for item in published.prefetch_related("steps__tasks"):
+        assert item.promised_limit_unit == item.statutory_limit_unit
+        assert item.promised_limit_value <= item.statutory_limit_value
+        tasks = [t for step in item.steps.all() for t in step.tasks.all()]
+        assert sum(t.limit_value for t in tasks) <= item.promised_limit_value
+    fees = published.get(name__startswith="不动产登记").fees.all()
+    assert [(f.name, str(f.amount), f.unit) for f in fees] == [
+        ("不动产登记费（住宅类）", "80.00", "元/件"),
+        ("不动产登记费（非住宅类）", "550.00", "元/件"),
+        ("不动产权属证书工本费（第二本起）", "10.00", "元/本"),
+    ]
+    assert published.filter(fees__isnull=True).count() == 39
+
+
+def test_seeded_catalogue_exports_back_to_the_demo_file():
+    from xiaoneng.catalog.transfer import catalog_data
+
+    seed_demo()
+    exported = catalog_data()
+    source = load_catalog_data()
+    assert [{k: t[k] for k in source["topics"][0]} for t in exported["topics"]] == source["topics"]
+    by_code = {item["code"]: item for item in exported["items"]}
+    assert sorted(by_code) == sorted(item["code"] for item in source["items"])
+    for item in source["items"]:
+        assert {key: by_code[item["code"]].get(key) for key in item} == item
