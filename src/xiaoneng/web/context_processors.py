@@ -8,11 +8,15 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from xiaoneng.audit.models import AuditCheckpoint
 from xiaoneng.audit.selectors import audit_daily_checkpoint
 
 from .navigation import nav_for_user
+
+# settings.SITE_NAME is a lazy translation; its English lives in this app's catalogue.
+_SITE_NAME_MSGID = gettext_lazy("效能政务服务平台")
 
 
 def todays_checkpoint() -> AuditCheckpoint | None:
