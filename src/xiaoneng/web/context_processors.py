@@ -42,7 +42,7 @@ class _Lazy:
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     return {
-        "site_name": settings.SITE_NAME,
+        "xn_site_name": settings.SITE_NAME,
         "nav_entries": _Lazy(lambda: nav_for_user(user, request.path)),
         "audit_checkpoint": _Lazy(todays_checkpoint),
     }

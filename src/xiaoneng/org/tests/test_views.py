@@ -19,6 +19,7 @@ def test_login_page_shows_the_form_in_chinese(client):
     assert response.status_code == 200
     html = response.content.decode()
     assert "<h1>工作人员登录</h1>" in html
+    assert "<span>效能政务服务平台</span>" in html  # not the auth view's own site_name
     assert 'name="username"' in html
     assert 'name="password"' in html
 
