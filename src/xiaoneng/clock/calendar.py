@@ -47,6 +47,22 @@ HOLIDAY_NAMES_EN: Mapping[str, str] = MappingProxyType(
 )
 
 _EMPTY: Mapping[date, str] = MappingProxyType({})
+_TIMEDELTAS: dict[int, timedelta] = {}  # offsets within a day, shared by all calendars
+_UNIX_EPOCH_ORDINAL = 719163  # date(1970, 1, 1).toordinal()
+
+
+def epoch_seconds(value: datetime) -> int:
+    """Whole UTC epoch seconds of an aware datetime (fast for UTC)."""
+    if value.tzinfo is UTC:
+        return (
+            (value.toordinal() - _UNIX_EPOCH_ORDINAL) * 86400
+            + value.hour * 3600
+            + value.minute * 60
+            + value.second
+        )
+    if value.tzinfo is None:
+        raise ValueError(f"时间必须带时区（aware datetime）：{value.isoformat()}")
+    return int(value.timestamp())
 
 
 def holiday_name_en(name: str) -> str:
@@ -100,11 +116,13 @@ class WorkCalendar:
         "_nwd",
         "_office_close",
         "_office_open",
+        "_offset",
         "_open",
         "_open_dt",
         "_spd",
         "_tz",
         "_tzinfo",
+        "_uniform",
         "_wd",
         "_workdays",
         "_years",
@@ -153,6 +171,8 @@ class WorkCalendar:
             self._lo = self._hi = 0
             self._n = 0
             self._gaps = False
+            self._uniform = True
+            self._offset = None
             self._covered = bytearray()
             self._flag = bytearray()
             self._cnt = [0]
@@ -213,6 +233,17 @@ class WorkCalendar:
             cnt[i + 1] = count
             cum[i + 1] = seconds
         self._flag, self._cnt, self._cum, self._wd, self._nwd = flag, cnt, cum, wd, count
+        # A fixed UTC offset over the whole range lets an instant find its day by division.
+        offset = (lo - _UNIX_EPOCH_ORDINAL) * 86400 - mid[0]
+        self._offset: int | None = offset
+        for i in range(n + 1):
+            if mid[i] != (lo + i - _UNIX_EPOCH_ORDINAL) * 86400 - offset:
+                self._offset = None
+                break
+        self._uniform = all(
+            closes[o - lo] - opens[o - lo] == self._spd and mid[o - lo + 1] - mid[o - lo] == 86400
+            for o in wd
+        )
         self._mid, self._open, self._close = mid, opens, closes
         self._open_dt = [None] * n
         self._close_dt = [None] * n
@@ -440,14 +471,19 @@ class WorkCalendar:
     def _year_of_ts(self, ts: int) -> int:
         return datetime.fromtimestamp(ts, self._tzinfo).year
 
+    def _day_index_of_ts(self, ts: int) -> int:
+        if self._offset is not None:
+            return (ts + self._offset) // 86400 + _UNIX_EPOCH_ORDINAL - self._lo
+        return bisect_right(self._mid, ts) - 1
+
     def _day_of_ts(self, ts: int) -> int:
-        i = bisect_right(self._mid, ts) - 1
+        i = self._day_index_of_ts(ts)
         if 0 <= i < self._n and self._covered[i]:
             return i
         raise NoCalendarData(self._year_of_ts(ts))
 
     def _w(self, ts: int) -> int:
-        i = bisect_right(self._mid, ts) - 1
+        i = self._day_index_of_ts(ts)
         if not (0 <= i < self._n and self._covered[i]):
             raise NoCalendarData(self._year_of_ts(ts))
         if self._flag[i]:
@@ -475,13 +511,19 @@ class WorkCalendar:
                 value = datetime.fromtimestamp(ts, self._tzinfo)
                 self._close_dt[k] = value
             return value
-        base = self._open_dt[k]
-        if base is None:
-            base = datetime.fromtimestamp(self._open[k], self._tzinfo)
-            self._open_dt[k] = base
         delta = ts - self._open[k]
-        if 0 <= delta <= self._close[k] - self._open[k]:
-            return base + timedelta(seconds=delta)
+        if (
+            0 <= delta <= self._close[k] - self._open[k]
+            and self._mid[k + 1] - self._mid[k] == 86400
+        ):
+            base = self._open_dt[k]
+            if base is None:
+                base = datetime.fromtimestamp(self._open[k], self._tzinfo)
+                self._open_dt[k] = base
+            step = _TIMEDELTAS.get(delta)
+            if step is None:
+                step = _TIMEDELTAS[delta] = timedelta(seconds=delta)
+            return base + step
         return datetime.fromtimestamp(ts, self._tzinfo)
 
     def to_local(self, value: datetime) -> datetime:
@@ -492,7 +534,7 @@ class WorkCalendar:
         """Whole office minutes between two instants (negative if ``b`` is before ``a``)."""
         require_aware(a)
         require_aware(b)
-        ta, tb = int(a.timestamp()), int(b.timestamp())
+        ta, tb = epoch_seconds(a), epoch_seconds(b)
         wa, wb = self._w(ta), self._w(tb)
         if self._gaps:
             self._check_span(self._day_of_ts(min(ta, tb)), self._day_of_ts(max(ta, tb)))
@@ -506,7 +548,7 @@ class WorkCalendar:
         require_aware(a)
         if minutes < 0:
             raise ValueError(f"分钟数不能为负数：{minutes}")
-        ta = int(a.timestamp())
+        ta = epoch_seconds(a)
         if minutes == 0:
             return a.astimezone(self._tzinfo)
         x = self._w(ta) + minutes * 60

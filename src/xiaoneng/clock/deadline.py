@@ -23,12 +23,13 @@ at the start itself. Results are aware datetimes in the calendar's time zone.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Final
 
-from .calendar import WorkCalendar, require_aware
+from .calendar import _TIMEDELTAS, WorkCalendar, epoch_seconds, require_aware
 from .errors import NoCalendarData, TimerError
 from .limits import Limit, LimitUnit
 
@@ -48,8 +49,7 @@ def limit_seconds(calendar: WorkCalendar, limit: Limit) -> int:
     return limit.value * _SECONDS[limit.unit]
 
 
-def _ts(value: datetime) -> int:
-    return int(value.timestamp())
+_ts = epoch_seconds
 
 
 def _close_of_start_day(calendar: WorkCalendar, start_ts: int, working: bool) -> int:
@@ -197,20 +197,54 @@ def due_and_warn(
     calendar: WorkCalendar, start: datetime, limit: Limit, warn_ratio: float = 0.9
 ) -> tuple[datetime, datetime]:
     """(due, warning) of a fresh timer — the fast path of ``Timer.start(...).schedule()``."""
-    require_aware(start, "开始时间")
     if limit.unit is LimitUnit.WORKING_DAYS and limit.value > 0:
         cal = calendar
-        start_ts = int(start.timestamp())
-        i = cal._day_of_ts(start_ts)
+        if start.tzinfo is cal._tzinfo:  # the wall date is the local date
+            i = start.toordinal() - cal._lo
+            if not (0 <= i < cal._n and cal._covered[i]):
+                raise NoCalendarData(start.year)
+        else:
+            i = cal._day_of_ts(epoch_seconds(start))
+        if cal._uniform:
+            # Every working day has the same office seconds: whole days are index steps.
+            first = cal._cnt[i + 1]  # index in _wd of the first working day after the start
+            last = first + limit.value - 1
+            if last >= cal._nwd:
+                cal._check_span(i + 1, cal._n)
+            wd, lo = cal._wd, cal._lo
+            k = wd[last] - lo
+            if cal._gaps:
+                cal._check_span(i + 1, k)
+            due = cal._close_dt[k] or cal._local(k, cal._close[k])
+            q, r = divmod(round(limit.value * cal._spd * warn_ratio), cal._spd)
+            if r == 0:
+                if q == 0:  # a vanishing warn_ratio: warn at the start
+                    return due, start.astimezone(cal._tzinfo)
+                k = wd[first + q - 1] - lo
+                return due, cal._close_dt[k] or cal._local(k, cal._close[k])
+            k = wd[first + q] - lo
+            base = cal._open_dt[k]
+            step = _TIMEDELTAS.get(r)
+            if base is None or step is None:
+                return due, cal._local(k, cal._open[k] + r)
+            return due, base + step
         origin = cal._cum[i + 1]
         budget = limit.value * cal._spd
-        k, due_ts = cal._w_inv(origin + budget)
+        cum = cal._cum
+        x = origin + budget
+        k = bisect_left(cum, x) - 1
+        if k >= cal._n:
+            raise NoCalendarData(date.fromordinal(cal._hi).year + 1)
         if cal._gaps:
             cal._check_span(i, k)
-        kw, warn_ts = cal._w_inv(origin + round(budget * warn_ratio))
-        if warn_ts < start_ts:  # only for a vanishing warn_ratio
-            return cal._local(k, due_ts), start.astimezone(cal._tzinfo)
-        return cal._local(k, due_ts), cal._local(kw, warn_ts)
+        due = cal._local(k, cal._open[k] + x - cum[k])
+        part = round(budget * warn_ratio)
+        if part <= 0:  # a vanishing warn_ratio: warn at the start
+            return due, start.astimezone(cal._tzinfo)
+        x = origin + part
+        k = bisect_left(cum, x) - 1
+        return due, cal._local(k, cal._open[k] + x - cum[k])
+    require_aware(start, "开始时间")
     plan = make_plan(
         calendar,
         start=start,
