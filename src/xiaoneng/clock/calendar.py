@@ -172,7 +172,7 @@ class WorkCalendar:
             self._n = 0
             self._gaps = False
             self._uniform = True
-            self._offset = None
+            self._offset: int | None = None
             self._covered = bytearray()
             self._flag = bytearray()
             self._cnt = [0]
@@ -235,7 +235,7 @@ class WorkCalendar:
         self._flag, self._cnt, self._cum, self._wd, self._nwd = flag, cnt, cum, wd, count
         # A fixed UTC offset over the whole range lets an instant find its day by division.
         offset = (lo - _UNIX_EPOCH_ORDINAL) * 86400 - mid[0]
-        self._offset: int | None = offset
+        self._offset = offset
         for i in range(n + 1):
             if mid[i] != (lo + i - _UNIX_EPOCH_ORDINAL) * 86400 - offset:
                 self._offset = None
