@@ -3,7 +3,7 @@
 Every row is looked up by its natural key first (region code, credit code, username, window
 code, chief representative, A/B primary, role grant) and only created when missing, so a
 second run changes nothing and writes no audit event. The catalogue goes through the
-catalog app's import, for which importing identical content is a no-op.
+catalog app's import (all or nothing), for the items and topics not there yet.
 """
 
 from __future__ import annotations
@@ -182,13 +182,29 @@ def _windows(
 
 
 def _catalog(actor: User, result: SeedResult) -> None:
+    """Import the demo items and topics that are not in the catalogue yet.
+
+    Codes already present (any version) are left alone: staff may have edited, re-published
+    or withdrawn a demo item since, and re-seeding must not undo or trip over that.
+    """
+    from xiaoneng.catalog.models import Item, Topic
     from xiaoneng.catalog.transfer import catalog_import_data
 
-    outcome = catalog_import_data(load_catalog_data(), actor=actor)
+    data = load_catalog_data()
+    known_items = set(
+        Item.objects.filter(code__in=[i["code"] for i in data["items"]]).values_list(
+            "code", flat=True
+        )
+    )
+    known_topics = set(Topic.objects.values_list("code", flat=True))
+    data["items"] = [i for i in data["items"] if i["code"] not in known_items]
+    data["topics"] = [t for t in data["topics"] if t["code"] not in known_topics]
+    if not data["items"] and not data["topics"]:
+        return
+    outcome = catalog_import_data(data, actor=actor)
     if outcome.changed:
         result.catalog = (
-            f"事项 items +{outcome.items_created}（未变化 unchanged {outcome.items_unchanged}），"
-            f"主题 topics +{outcome.topics_created}"
+            f"事项 items +{outcome.items_created}，主题 topics +{outcome.topics_created}"
         )
 
 

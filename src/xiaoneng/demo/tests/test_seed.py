@@ -127,7 +127,9 @@ def test_seed_publishes_the_catalogue():
     from xiaoneng.catalog.models import Item, Step, Topic
 
     summary = seed_demo()
-    assert "事项 items +41（未变化 unchanged 0），主题 topics +12" in summary
+    assert summary.endswith(
+        "事项 items +41，主题 topics +12。登录 / log in: admin, clerk_scj … / demo-pass-2026"
+    )
     published = Item.objects.filter(state="published")
     assert published.count() == 41
     assert Topic.objects.count() == 12
@@ -171,3 +173,18 @@ def test_seeded_catalogue_exports_back_to_the_demo_file():
     assert sorted(by_code) == sorted(item["code"] for item in source["items"])
     for item in source["items"]:
         assert {key: by_code[item["code"]].get(key) for key in item} == item
+
+
+def test_reseeding_leaves_items_staff_have_changed_since():
+    from xiaoneng.catalog.models import Item
+    from xiaoneng.catalog.services import item_withdraw
+    from xiaoneng.org.models import User
+
+    seed_demo()
+    admin = User.objects.get(username="admin")
+    code = Item.objects.get(name="旅行社设立许可").code
+    item_withdraw(actor=admin, code=code, reason="职能调整")
+    counts, events = _counts(), AuditEvent.objects.count()
+    assert seed_demo() == "演示数据已是最新 / demo data already seeded"
+    assert Item.objects.filter(code=code).get().state == "withdrawn"
+    assert (_counts(), AuditEvent.objects.count()) == (counts, events)
