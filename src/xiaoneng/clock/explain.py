@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from .calendar import DayInfo, WorkCalendar, holiday_name_en
-from .deadline import to_datetime
+from .deadline import Plan, to_datetime
 from .limits import Limit, LimitUnit
 
 if TYPE_CHECKING:
@@ -43,21 +43,25 @@ def _span(a: date, b: date, lang: Lang) -> str:
     )
 
 
-def _duration(seconds: int, lang: Lang, working: bool) -> str:
+def _duration(seconds: int, lang: Lang, per_day: int) -> str:
+    """A duration in days, hours and minutes; ``per_day`` is the length of a day in
+    minutes (office minutes for working time, 1440 for elapsed time)."""
     minutes = seconds // 60
-    days, rest = divmod(minutes, 1440) if not working else (0, minutes)
+    days, rest = divmod(minutes, per_day)
     hours, mins = divmod(rest, 60)
+    working = per_day != 1440
     parts = []
     if lang == "zh":
         if days:
-            parts.append(f"{days} 天")
+            parts.append(f"{days} 个工作日" if working else f"{days} 天")
         if hours:
             parts.append(f"{hours} 小时")
         if mins or not parts:
             parts.append(f"{mins} 分钟")
         return " ".join(parts)
     if days:
-        parts.append(f"{days} day{'s' if days != 1 else ''}")
+        unit = "working day" if working else "day"
+        parts.append(f"{days} {unit}{'s' if days != 1 else ''}")
     if hours:
         parts.append(f"{hours} hour{'s' if hours != 1 else ''}")
     if mins or not parts:
@@ -65,66 +69,110 @@ def _duration(seconds: int, lang: Lang, working: bool) -> str:
     return " ".join(parts)
 
 
-def _group_key(info: DayInfo) -> tuple[str, str]:
-    if info.kind == "makeup_workday":
-        return ("makeup", info.date.isoformat())  # always on a line of its own
-    if info.is_workday:
-        return ("work", info.name)
-    return (info.kind, info.name)
+def _paused_seconds(calendar: WorkCalendar, plan: Plan | None, info: DayInfo) -> int:
+    """Office seconds of a working day that fall inside a counted pause."""
+    if plan is None or not plan.working or not plan.pauses or not info.is_workday:
+        return 0
+    i = calendar._index(info.date)
+    lo, hi = calendar._cum[i], calendar._cum[i + 1]
+    lo = max(lo, plan.used_origin_x)
+    total = 0
+    for a, b in plan.pauses:
+        end = hi if b is None else min(b, hi)
+        start = max(a, lo)
+        if end > start:
+            total += end - start
+    return total
 
 
 def _day_lines(
-    calendar: WorkCalendar, first: date, last: date, lang: Lang, number: bool
+    calendar: WorkCalendar,
+    first: date,
+    last: date,
+    lang: Lang,
+    *,
+    number: bool,
+    plan: Plan | None = None,
 ) -> list[str]:
     """Grouped lines for every day in [first, last]."""
+    zh = lang == "zh"
+    rows: list[tuple[tuple[str, str], DayInfo, int]] = []
+    for info in calendar.iter_days(first, last):
+        paused = _paused_seconds(calendar, plan, info)
+        if info.is_workday and paused and paused >= calendar.seconds_per_day:
+            key = ("paused", info.date.isoformat() if info.kind == "makeup_workday" else "")
+        elif paused:
+            key = ("partial", info.date.isoformat())  # a line of its own
+        elif info.kind == "makeup_workday":
+            key = ("makeup", info.date.isoformat())  # a line of its own
+        elif info.is_workday:
+            key = ("work", info.name)
+        else:
+            key = (info.kind, info.name)
+        rows.append((key, info, paused))
     lines: list[str] = []
-    if last < first:
-        return lines
-    infos = calendar.iter_days(first, last)
     counted = 0
     i = 0
-    while i < len(infos):
+    while i < len(rows):
         j = i
-        key = _group_key(infos[i])
-        while j + 1 < len(infos) and _group_key(infos[j + 1]) == key:
+        key = rows[i][0]
+        while j + 1 < len(rows) and rows[j + 1][0] == key:
             j += 1
-        head, tail = infos[i], infos[j]
+        head, tail = rows[i][1], rows[j][1]
         span = _span(head.date, tail.date, lang)
         size = j - i + 1
-        if head.is_workday:
+        plural = "s" if size != 1 else ""
+        if key[0] == "paused":
+            if head.kind == "makeup_workday":
+                named = (
+                    f"（{head.name}调休上班日）"
+                    if zh
+                    else f" (make-up workday for {holiday_name_en(head.name)})"
+                )
+            else:
+                named = ""
+            lines.append(
+                f"  {span} 工作日{named}，暂停期间，不计入（{size} 天）"
+                if zh
+                else f"  {span} paused{named}, not counted ({size} working day{plural})"
+            )
+        elif head.is_workday:
             a, b = counted + 1, counted + size
             counted = b
-            ordinal = (
-                (f"第 {a} 个工作日" if a == b else f"第 {a}–{b} 个工作日")
-                if lang == "zh"
-                else (f"working day {a}" if a == b else f"working days {a}–{b}")
-            )
             if not number:
-                ordinal = "工作日" if lang == "zh" else "working day" + ("s" if size > 1 else "")
+                ordinal = "工作日" if zh else f"working day{plural}"
+            elif zh:
+                ordinal = f"第 {a} 个工作日" if a == b else f"第 {a}–{b} 个工作日"
+            else:
+                ordinal = f"working day {a}" if a == b else f"working days {a}–{b}"
+            notes: list[str] = []
             if head.kind == "makeup_workday":
-                extra = (
-                    f"（{head.name}调休上班日，计入）"
-                    if lang == "zh"
-                    else f" (make-up workday for {holiday_name_en(head.name)}, counted)"
+                notes.append(
+                    f"{head.name}调休上班日，计入"
+                    if zh
+                    else f"make-up workday for {holiday_name_en(head.name)}, counted"
                 )
             elif head.name:
-                extra = f"（{head.name}）" if lang == "zh" else f" ({holiday_name_en(head.name)})"
-            else:
-                extra = ""
+                notes.append(head.name if zh else holiday_name_en(head.name))
+            if key[0] == "partial":
+                gone = _duration(rows[i][2], lang, calendar.minutes_per_day)
+                notes.append(f"其中暂停 {gone} 不计入" if zh else f"{gone} paused, not counted")
+            extra = ""
+            if notes:
+                extra = f"（{'；'.join(notes)}）" if zh else f" ({'; '.join(notes)})"
             lines.append(f"  {span} {ordinal}{extra}")
         else:
             if head.kind == "holiday":
-                what = (
-                    f"{head.name}放假" if lang == "zh" else f"{holiday_name_en(head.name)} holiday"
-                )
+                what = f"{head.name}放假" if zh else f"{holiday_name_en(head.name)} holiday"
             elif head.kind == "closure":
-                what = f"停止办公：{head.name}" if lang == "zh" else f"office closed: {head.name}"
+                what = f"停止办公：{head.name}" if zh else f"office closed: {head.name}"
             else:
-                what = "周末" if lang == "zh" else "weekend"
-            if lang == "zh":
-                lines.append(f"  {span} {what}，不计入（{size} 天）")
-            else:
-                lines.append(f"  {span} {what}, not counted ({size} day{'s' if size != 1 else ''})")
+                what = "周末" if zh else "weekend"
+            lines.append(
+                f"  {span} {what}，不计入（{size} 天）"
+                if zh
+                else f"  {span} {what}, not counted ({size} day{plural})"
+            )
         i = j + 1
     return lines
 
@@ -210,7 +258,14 @@ def explain_timer(calendar: WorkCalendar, timer: Timer, lang: Lang = "zh") -> st
         if last >= first:
             lines.append("逐日计算：" if zh else "Day by day:")
             lines.extend(
-                _day_lines(calendar, first, last, lang, number=unit is LimitUnit.WORKING_DAYS)
+                _day_lines(
+                    calendar,
+                    first,
+                    last,
+                    lang,
+                    number=unit is LimitUnit.WORKING_DAYS,
+                    plan=plan,
+                )
             )
 
     if timer.pauses:
@@ -235,7 +290,8 @@ def explain_timer(calendar: WorkCalendar, timer: Timer, lang: Lang = "zh") -> st
                 )
                 continue
             end = _moment(pause.ended_at.astimezone(tz), lang)
-            added = _duration(plan.paused_added(a, b), lang, plan.working)
+            per_day = calendar.minutes_per_day if plan.working else 1440
+            added = _duration(plan.paused_added(a, b), lang, per_day)
             kind = (
                 ("工作时间" if plan.working else "时间")
                 if zh
