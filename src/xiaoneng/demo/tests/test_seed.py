@@ -2,6 +2,7 @@ import pytest
 from django.apps import apps
 from django.db import connection
 from django.db.models import Count
+from django.urls import reverse
 from stdnum.cn import uscc
 
 from xiaoneng.audit.models import AuditEvent
@@ -101,6 +102,15 @@ def test_windows_chief_representatives_and_backup_pairs():
     pair = BackupPair.objects.get(primary__user__username="approver_scj_a")
     assert pair.backup.user.username == "approver_scj_b"
     assert pair.backup.department_id == pair.primary.department_id
+
+
+def test_demo_clerk_logs_in_through_the_login_page(client):
+    seed_demo()
+    response = client.post(
+        reverse("org:login"), {"username": "clerk_county1", "password": orgdata.DEMO_PASSWORD}
+    )
+    assert response.status_code == 302
+    assert response.wsgi_request.user.username == "clerk_county1"
 
 
 def test_demo_clerk_and_admin_can_log_in(client):
