@@ -1,11 +1,15 @@
-"""Reads for the staff home page, all scoped through ``actor_scope``."""
+"""Reads for the staff pages (home, audit log), all scoped through ``actor_scope``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from xiaoneng.org.models import BackupPair, Role, Staff, Window
+from django.db.models import QuerySet
+
+from xiaoneng.audit.models import AuditEvent
+from xiaoneng.audit.selectors import audit_event_list
+from xiaoneng.org.models import BackupPair, Department, Region, Role, Staff, Window
 from xiaoneng.org.selectors import (
     actor_scope,
     department_list,
@@ -50,3 +54,34 @@ def staff_home(*, actor: Any) -> StaffHome:
     home.staff_count = staff_list(actor=actor).count()
     home.window_count = window_list(actor=actor).count()
     return home
+
+
+def can_read_audit_log(*, actor: Any) -> bool:
+    return actor_scope(actor).has_role(Role.SUPERVISOR, Role.PLATFORM_ADMIN)
+
+
+def audit_log(
+    *, actor: Any, action: str = "", object_type: str = "", object_id: str = ""
+) -> QuerySet[AuditEvent]:
+    """Audit events the actor may read: everything for the platform admin, the events of
+    their region subtree (by region code or department) for a supervisor, nothing else."""
+    scope = actor_scope(actor)
+    if not can_read_audit_log(actor=actor):
+        return AuditEvent.objects.none()
+    region_codes: list[str] | None = None
+    department_ids: list[int] | None = None
+    if not scope.everything:
+        regions = Region.objects.filter(scope.region_q(""))
+        region_codes = list(regions.values_list("code", flat=True))
+        department_ids = list(
+            Department.objects.filter(region__in=regions).values_list("pk", flat=True)
+        )
+        department_ids += [d for d in scope.department_ids if d not in department_ids]
+    return audit_event_list(
+        actor=actor,
+        region_codes=region_codes,
+        department_ids=department_ids,
+        action=action or None,
+        object_type=object_type or None,
+        object_id=object_id or None,
+    )

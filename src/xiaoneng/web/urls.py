@@ -5,4 +5,5 @@ from . import views
 app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("audit/", views.audit_log_view, name="audit_log"),
 ]
