@@ -45,7 +45,7 @@ def test_at_least_30_published_items_including_the_required_ones():
     assert {item["version"] for item in ITEMS} == {1}
     names = {item["name"] for item in ITEMS}
     for required in (
-        "食品经营许可", "企业设立登记", "建筑工程施工许可证核发", "药品零售经营许可",
+        "食品经营许可", "企业设立登记（营业执照）", "建筑工程施工许可证核发", "药品零售经营许可",
         "排污许可证核发", "户外广告设施设置审批", "民办学校办学许可",
         "道路旅客运输经营许可", "道路货物运输经营许可（不含危险货物）",
     ):  # fmt: skip
@@ -67,7 +67,7 @@ def test_codes_follow_the_implementation_code_pattern_and_name_real_departments(
         assert item["department"] in departments
         for step in item["process"]:
             assert {task["department"] for task in step["tasks"]} <= departments
-    county_item = next(i for i in ITEMS if i["name"] == "个体工商户设立登记")
+    county_item = next(i for i in ITEMS if i["name"] == "个体工商户设立登记（营业执照）")
     assert "-990121000000-000-11990121" in county_item["code"]
 
 
@@ -91,7 +91,7 @@ def test_limits_promised_within_statutory_and_tasks_within_promised():
 def test_immediate_items_promise_zero():
     immediate = [i for i in ITEMS if i["case_type"] == "immediate"]
     assert [i["name"] for i in immediate] == [
-        "个体工商户设立登记", "生育登记", "养老机构备案", "就业创业证申领",
+        "个体工商户设立登记（营业执照）", "生育登记", "养老机构备案", "就业创业证申领",
     ]  # fmt: skip
     assert all(i["promised_limit"]["value"] == 0 for i in immediate)
     assert all(i["promised_limit"]["value"] > 0 for i in ITEMS if i["case_type"] != "immediate")

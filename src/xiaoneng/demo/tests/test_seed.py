@@ -198,3 +198,14 @@ def test_reseeding_leaves_items_staff_have_changed_since():
     assert seed_demo() == "演示数据已是最新 / demo data already seeded"
     assert Item.objects.filter(code=code).get().state == "withdrawn"
     assert (_counts(), AuditEvent.objects.count()) == (counts, events)
+
+
+def test_pinyin_initials_find_the_business_licence_items():
+    from xiaoneng.catalog.selectors import item_search
+
+    seed_demo()
+    assert sorted(item_search(query="yyzz").values_list("name", flat=True)) == [
+        "个体工商户设立登记（营业执照）",
+        "企业开办“一件事”（营业执照、印章刻制、社保登记）",
+        "企业设立登记（营业执照）",
+    ]
