@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 
@@ -29,7 +29,9 @@ class ChineseFirstLocaleMiddleware(LocaleMiddleware):
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
 
-    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
         if request.path_info.startswith("/api/"):
             return super().process_response(request, response)
         response.headers.setdefault("Content-Language", translation.get_language())

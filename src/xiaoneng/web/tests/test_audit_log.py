@@ -27,7 +27,7 @@ def _object_ids(response):
 
 
 def test_supervisor_sees_own_county_events_only(client, two_counties):
-    east_dept, west_dept = two_counties
+    east_dept, _west_dept = two_counties
     supervisor = factories.staff(roles=[Role.SUPERVISOR], department_=east_dept)
     client.force_login(supervisor.user)
 
