@@ -236,6 +236,9 @@ def audit_verify(*, published_heads: Mapping[dt.date, str] | None = None) -> Ver
         )
 
     try:
+        stray = AuditEvent.objects.filter(seq__lt=1).order_by("seq").values_list("seq", flat=True)
+        if (stray_seq := stray.first()) is not None:
+            raise _Broken(INSERTED, stray_seq)
         walk.run()
         _check_tail(head_seq)
         for day, head_hash in sorted((published_heads or {}).items()):

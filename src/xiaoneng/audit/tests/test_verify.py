@@ -164,6 +164,16 @@ def test_an_event_appended_after_the_last_checkpoint_is_found(chain):
     assert (report.ok, report.problem, report.first_broken_seq) == (False, "inserted", 11)
 
 
+def test_an_event_placed_before_the_chain_is_found(chain):
+    with guard_lifted():
+        forged = AuditEvent.objects.create(action="test.thing_done", object_id="forged")
+        AuditEvent.objects.filter(pk=forged.pk).update(
+            seq=0, hash="a" * 64, sealed_at=timezone.now()
+        )
+    report = audit_verify()
+    assert (report.ok, report.problem, report.first_broken_seq) == (False, "inserted", 0)
+
+
 def test_a_rewrite_that_keeps_the_checkpoints_is_found(chain):
     with guard_lifted():
         AuditEvent.objects.filter(seq=2).update(actor_label="nobody")
