@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -283,6 +283,8 @@ class Item:
     deemed_approval: bool = False
     online_depth: int = 3
     quantity_limit: str = "无数量限制"
+    version: int = 1
+    state: str = "published"
 
     @property
     def department(self) -> str:
@@ -347,8 +349,8 @@ class Item:
         return {
             "code": self.code,
             "basic_code": self.basic_code,
-            "version": 1,
-            "state": "published",
+            "version": self.version,
+            "state": self.state,
             "name": self.name,
             "item_type": self.item_type,
             "department": dept.credit_code,
@@ -1859,7 +1861,69 @@ def _items() -> tuple[Item, ...]:
     )
 
 
-ITEMS: tuple[Item, ...] = _items()
+def _history() -> tuple[Item, ...]:
+    """Versions other than the published ones, so the demo shows the item lifecycle.
+
+    * 药品零售经营许可 v1, superseded when the 2023 measures (总局令第84号) replaced the old
+      licence measures: cases started under v1 keep it;
+    * 网络预约出租汽车驾驶员证核发, a draft the approval office is still preparing.
+    """
+    current = {item.serial: item for item in _items()}
+    return (
+        replace(
+            current[5],
+            version=1,
+            state="superseded",
+            basis=(
+                "《中华人民共和国药品管理法》第五十一条；"
+                "《药品经营许可证管理办法》（原国家食品药品监督管理局令第6号）"
+            ),
+            statutory=30,
+            promised=15,
+            limit_note="原《药品经营许可证管理办法》规定的筹建审查和验收时限合计30个工作日。",
+        ),
+        Item(
+            42,
+            "网络预约出租汽车驾驶员证核发",
+            "jtj",
+            state="draft",
+            service_object="natural_person",
+            basis=(
+                "《网络预约出租汽车经营服务管理暂行办法》第十四条、第十五条；"
+                "《出租汽车驾驶员从业资格管理规定》（交通运输部令2021年第15号）"
+            ),
+            conditions=(
+                "取得相应准驾车型机动车驾驶证并具有3年以上驾驶经历；无交通肇事犯罪、危险驾驶"
+                "犯罪记录，无吸毒记录，无饮酒后驾驶记录；通过从业资格考试。"
+            ),
+            materials=(
+                M(
+                    "网络预约出租汽车驾驶员证申请表",
+                    blank=application_form("网络预约出租汽车驾驶员证核发", "准驾车型", "驾龄"),
+                ),
+                id_card("申请人"),
+                M("机动车驾驶证", form="original_and_copy"),
+                M(
+                    "无犯罪记录证明",
+                    source="government",
+                    necessity="deferrable",
+                    note="容缺受理：可由公安机关共享核查结果代替。",
+                ),
+            ),
+            statutory=20,
+            promised=5,
+            topics=("transport", "employment"),
+            result="网络预约出租汽车驾驶员证",
+            specials=(
+                Special("从业资格考试", "testing", days=20, note="考试时间不计入办理时限。"),
+            ),
+        ),
+    )
+
+
+ITEMS: tuple[Item, ...] = (
+    tuple(replace(i, version=2) if i.serial == 5 else i for i in _items()) + _history()
+)
 
 
 def build_catalog() -> dict[str, Any]:

@@ -138,10 +138,13 @@ def test_seed_publishes_the_catalogue():
 
     summary = seed_demo()
     assert summary.endswith(
-        "事项 items +41，主题 topics +12。登录 / log in: admin, clerk_scj … / demo-pass-2026"
+        "事项 items +43，主题 topics +12。登录 / log in: admin, clerk_scj … / demo-pass-2026"
     )
     published = Item.objects.filter(state="published")
     assert published.count() == 41
+    assert list(
+        Item.objects.exclude(state="published").values_list("name", "version", "state")
+    ) == [("药品零售经营许可", 1, "superseded"), ("网络预约出租汽车驾驶员证核发", 1, "draft")]
     assert Topic.objects.count() == 12
     food = published.get(name="食品经营许可")
     assert food.department.name == "示范市市场监督管理局"
@@ -179,10 +182,11 @@ def test_seeded_catalogue_exports_back_to_the_demo_file():
     exported = catalog_data()
     source = load_catalog_data()
     assert [{k: t[k] for k in source["topics"][0]} for t in exported["topics"]] == source["topics"]
-    by_code = {item["code"]: item for item in exported["items"]}
-    assert sorted(by_code) == sorted(item["code"] for item in source["items"])
+    by_key = {(item["code"], item["version"]): item for item in exported["items"]}
+    assert sorted(by_key) == sorted((item["code"], item["version"]) for item in source["items"])
     for item in source["items"]:
-        assert {key: by_code[item["code"]].get(key) for key in item} == item
+        exported_item = by_key[item["code"], item["version"]]
+        assert {key: exported_item.get(key) for key in item} == item
 
 
 def test_reseeding_leaves_items_staff_have_changed_since():
