@@ -62,7 +62,8 @@ WRITER_ROLES = (Role.APPROVAL_OFFICE, Role.PLATFORM_ADMIN)
 # --------------------------------------------------------------------------- permission
 
 
-def _require_writer_role(actor: Any) -> None:
+def require_catalog_writer(*, actor: Any) -> None:
+    """Refuse anyone but the approval office and the platform admin (``None``: system)."""
     if actor is None:
         return
     scope = actor_scope(actor)
@@ -73,7 +74,7 @@ def _require_writer_role(actor: Any) -> None:
 def _require_scope(actor: Any, departments: Iterable[Department]) -> None:
     if actor is None:
         return
-    _require_writer_role(actor)
+    require_catalog_writer(actor=actor)
     scope = actor_scope(actor)
     for department in departments:
         if not scope.covers_region(department.region):
@@ -302,7 +303,7 @@ def _with_children(item: Item) -> Item:
 @transaction.atomic
 def item_create_draft(*, actor: Any, data: Mapping[str, Any]) -> Item:
     """A new item (version 1, draft) from exchange-format ``data``; its code must be new."""
-    _require_writer_role(actor)
+    require_catalog_writer(actor=actor)
     collector = FieldErrorCollector()
     sink = ErrorSink(collector)
     known = set(Department.objects.values_list("credit_code", flat=True))
@@ -345,7 +346,7 @@ def item_update(*, actor: Any, code: str, changes: Mapping[str, Any]) -> Item:
     version, state) cannot be changed here. Returns the draft that holds the change (or the
     unchanged current version when nothing differs).
     """
-    _require_writer_role(actor)
+    require_catalog_writer(actor=actor)
     rows = _locked_versions(code)
     drafts = [r for r in rows if r.state in EDITABLE_STATES]
     published = [r for r in rows if r.state == ItemState.PUBLISHED]
@@ -394,7 +395,7 @@ def item_update(*, actor: Any, code: str, changes: Mapping[str, Any]) -> Item:
 @transaction.atomic
 def item_publish(*, actor: Any, code: str, version: int | None = None) -> Item:
     """Publish the draft (the newest, or ``version``); the published one is superseded."""
-    _require_writer_role(actor)
+    require_catalog_writer(actor=actor)
     rows = _locked_versions(code)
     if version is not None:
         target = next((r for r in rows if r.version == version), None)
@@ -439,7 +440,7 @@ def item_publish(*, actor: Any, code: str, version: int | None = None) -> Item:
 @transaction.atomic
 def item_withdraw(*, actor: Any, code: str, reason: str = "") -> Item:
     """Take the published version off the public catalogue (cases keep their version)."""
-    _require_writer_role(actor)
+    require_catalog_writer(actor=actor)
     rows = _locked_versions(code)
     target = next((r for r in rows if r.state == ItemState.PUBLISHED), None)
     if target is None:
@@ -462,7 +463,7 @@ def item_withdraw(*, actor: Any, code: str, reason: str = "") -> Item:
 def topic_create(
     *, actor: Any, code: str, name: str, audience: str = "both", sort_order: int = 0
 ) -> Topic:
-    _require_writer_role(actor)
+    require_catalog_writer(actor=actor)
     collector = FieldErrorCollector()
     spec = parse_topic(
         {"code": code, "name": name, "audience": audience, "sort_order": sort_order},
@@ -536,7 +537,7 @@ def catalog_import_apply(
     A state change must follow the transition table. A newly published version supersedes
     the stored published one. At most one published version per code afterwards.
     """
-    _require_writer_role(actor)
+    require_catalog_writer(actor=actor)
     collector = FieldErrorCollector()
     result = ImportResult()
     codes = sorted({e.spec.code for e in entries})
@@ -550,19 +551,6 @@ def catalog_import_apply(
         )
     }
     departments = _department_map(code for e in entries for code in e.spec.department_codes())
-    if actor is not None:
-        scope = actor_scope(actor)
-        for e in entries:
-            for code in e.spec.department_codes():
-                if not scope.covers_region(departments[code].region):
-                    collector.add(
-                        "department",
-                        _("部门“%(name)s”不在您的管辖区划内，不能导入其事项。")
-                        % {"name": departments[code].name},
-                        code="permission_denied",
-                        location=e.locate("department"),
-                    )
-
     # plan: (entry, stored row or None, action)
     creates: list[ImportEntry] = []
     updates: list[tuple[ImportEntry, Item]] = []
@@ -624,6 +612,7 @@ def catalog_import_apply(
     # a newly published version supersedes the stored published one (not named in the file)
     named = {(e.spec.code, e.spec.version) for e in entries}
     auto_supersede: list[Item] = []
+    changing_codes: set[tuple[str, int | None]] = set()  # entries that supersede a stored row
     for e in entries:
         spec = e.spec
         if spec.state != ItemState.PUBLISHED or stored.get((spec.code, spec.version or 0)):
@@ -642,8 +631,9 @@ def catalog_import_apply(
                         code="version_conflict",
                         location=e.locate("version"),
                     )
-                else:
+                elif (e.spec.code, e.spec.version) not in changing_codes:
                     auto_supersede.append(row)
+                    changing_codes.add((e.spec.code, e.spec.version))
                     final_state[(code, version)] = ItemState.SUPERSEDED
     published_per_code: dict[str, list[int]] = {}
     for (code, version), state in final_state.items():
@@ -661,6 +651,32 @@ def catalog_import_apply(
                 code="multiple_published",
                 location=e.locate("state"),
             )
+    if actor is not None:  # only what changes must lie in the actor's region subtree
+        scope = actor_scope(actor)
+        changing = [*creates, *(e for e, _row in updates), *(e for e, _row in state_changes)]
+        for e in changing:
+            for code in sorted(e.spec.department_codes()):
+                if not scope.covers_region(departments[code].region):
+                    collector.add(
+                        "department",
+                        _("部门“%(name)s”不在您的管辖区划内，不能导入其事项。")
+                        % {"name": departments[code].name},
+                        code="permission_denied",
+                        location=e.locate("department"),
+                    )
+        refused = {(c.location, c.code) for c in collector.errors}
+        for row in auto_supersede:
+            if not scope.covers_region(row.department.region):
+                cause = next(e for e in creates if e.spec.code == row.code)
+                location = cause.locate("department")
+                if (location, "permission_denied") not in refused:
+                    collector.add(
+                        "department",
+                        _("部门“%(name)s”不在您的管辖区划内，不能导入其事项。")
+                        % {"name": row.department.name},
+                        code="permission_denied",
+                        location=location,
+                    )
     collector.raise_if_any()
 
     # topics

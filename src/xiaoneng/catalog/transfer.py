@@ -31,10 +31,11 @@ from openpyxl.worksheet.worksheet import Worksheet
 from xiaoneng.core.errors import FieldError, FieldErrorCollector, ValidationFailed
 from xiaoneng.org.models import Department
 
+from . import selectors
 from .exchange import FORMAT_NAME, FORMAT_VERSION, item_to_dict, topic_to_dict
 from .models import Item, ItemState, Step, Task, Topic
 from .rules import ErrorSink, parse_item, parse_topic
-from .services import ImportEntry, ImportResult, catalog_import_apply
+from .services import ImportEntry, ImportResult, catalog_import_apply, require_catalog_writer
 
 __all__ = ["ImportResult", "catalog_export", "catalog_import", "catalog_import_data"]
 
@@ -194,6 +195,7 @@ def catalog_import_data(
     ``file_errors`` are problems already found while reading the file (Excel layout); they
     are reported together with the content errors.
     """
+    require_catalog_writer(actor=actor)
     locator = locator or Locator()
     collector = FieldErrorCollector()
     collector.errors.extend(file_errors)
@@ -311,6 +313,7 @@ def catalog_import(*, path: Path, actor: Any = None) -> ImportResult:
 
 
 def catalog_import_bytes(content: bytes, *, actor: Any = None, filename: str = "") -> ImportResult:
+    require_catalog_writer(actor=actor)
     if content[:4] == b"PK\x03\x04" or filename.lower().endswith(".xlsx"):
         data, locator, errors = workbook_to_data(content)
         return catalog_import_data(data, actor=actor, locator=locator, file_errors=errors)
@@ -679,10 +682,14 @@ def workbook_to_data(content: bytes) -> tuple[dict[str, Any], SheetLocator, list
 # --------------------------------------------------------------------------- export
 
 
-def catalog_data() -> dict[str, Any]:
-    """The whole catalogue (every version of every item) as the FORMAT.md dictionary."""
+def catalog_data(*, actor: Any = None) -> dict[str, Any]:
+    """The catalogue (every version of every item; with ``actor``, those in the actor's
+    scope) as the FORMAT.md dictionary."""
+    qs = Item.objects.all()
+    if actor is not None:
+        qs = selectors.item_list_for_staff(actor=actor)
     items = (
-        Item.objects.select_related("department", "entrusted_department")
+        qs.select_related("department", "entrusted_department")
         .prefetch_related(
             "topics",
             "materials",
@@ -705,8 +712,10 @@ def catalog_data() -> dict[str, Any]:
     }
 
 
-def catalog_export(fmt: str = "json") -> bytes:
-    data = catalog_data()
+def catalog_export(fmt: str = "json", *, actor: Any = None) -> bytes:
+    """The catalogue file: everything (``actor=None``, the operator's command) or the
+    actor's scope (staff pages)."""
+    data = catalog_data(actor=actor)
     if fmt == "json":
         return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     if fmt == "xlsx":
