@@ -213,3 +213,12 @@ def test_pinyin_initials_find_the_business_licence_items():
         "企业开办“一件事”（营业执照、印章刻制、社保登记）",
         "企业设立登记（营业执照）",
     ]
+
+
+def test_seed_demo_command_prints_the_summary(capsys):
+    from xiaoneng.cli import main
+
+    assert main(["seed-demo"]) == 0
+    assert capsys.readouterr().out.startswith("已生成示范市演示数据 / demo city seeded: ")
+    assert main(["seed-demo"]) == 0
+    assert capsys.readouterr().out == "演示数据已是最新 / demo data already seeded\n"
