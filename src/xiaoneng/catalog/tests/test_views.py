@@ -136,3 +136,20 @@ def test_export_is_scoped_and_import_refuses_items_outside_the_region(world):
         ("$.items[2].department", "部门“西山县市场监督管理局”不在您的管辖区划内，不能导入其事项。")
     ]
     assert not Item.objects.filter(code="W-001", version=2).exists()
+
+
+def test_admin_lists_items_read_only(world):
+    from xiaoneng.org.models import User
+
+    admin_user = User.objects.create_superuser(username="root", password=None, email="")
+    c = Client()
+    c.force_login(admin_user)
+    page = c.get("/admin/catalog/item/")
+    assert page.status_code == 200
+    assert "营业执照核发" in page.content.decode()
+    item = Item.objects.get(code="E-001", version=1)
+    detail = c.get(f"/admin/catalog/item/{item.pk}/change/")
+    assert detail.status_code == 200
+    c.post(f"/admin/catalog/item/{item.pk}/change/", {"name": "改名"})
+    assert Item.objects.get(pk=item.pk).name == "营业执照核发"
+    assert c.get("/admin/catalog/item/add/").status_code == 403
