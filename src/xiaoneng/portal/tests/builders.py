@@ -98,9 +98,11 @@ def published_item(
     state: str = "published",
     with_children: bool = False,
     fees: tuple[tuple[str, str, str], ...] | list[tuple[str, str, str]] = (),
+    item_type: str = "licensing",
 ) -> Item:
     overrides: dict[str, Any] = {
         "name": name,
+        "item_type": item_type,
         "legal_basis": "《中华人民共和国市场主体登记管理条例》第三条",
         "acceptance_conditions": "申请人具有完全民事行为能力；名称经自主申报。",
         "statutory_limit": _limit(20),

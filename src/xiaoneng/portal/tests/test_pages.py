@@ -211,3 +211,27 @@ def test_guide_in_english(client, licence):
     assert '<span class="v" id="fee-summary">Free of charge</span>' in html
     # "%(value)s%(unit)s" becomes "%(value)s %(unit)s"; the unit's label is the catalog's
     assert '<span class="v" id="promised-limit">10 ' in html
+
+
+def test_filter_by_item_type(client, market):
+    published_item(code="990100-MS-010", name="营业执照核发", department=market)
+    published_item(
+        code="990100-MS-011", name="个体工商户登记", department=market, item_type="confirmation"
+    )
+
+    html = client.get("/items/", {"item_type": "confirmation"}).content.decode()
+
+    assert "共找到 1 个事项" in html
+    assert "个体工商户登记" in html
+
+
+def test_pages_take_a_fixed_number_of_queries(
+    client, licence, market, django_assert_max_num_queries
+):
+    for n in range(10):
+        published_item(code=f"990100-Q-{n:03d}", name=f"事项{n}", department=market)
+
+    with django_assert_max_num_queries(7):
+        assert client.get("/items/").status_code == 200
+    with django_assert_max_num_queries(8):
+        assert client.get("/items/990100-MS-001/").status_code == 200
