@@ -120,3 +120,23 @@ def test_flush_still_empties_the_tables():
     events(1)  # and the guard is still there for what comes after
     with pytest.raises(IntegrityError), transaction.atomic():
         AuditEvent.objects.all().delete()
+
+
+def test_migrate_puts_back_triggers_a_table_rebuild_dropped():
+    """SQLite rebuilds a table for many schema changes, dropping its triggers."""
+    from django.apps import apps
+    from django.db.models.signals import post_migrate
+
+    dbguard.uninstall(connection)
+    assert not dbguard.installed(connection)
+    config = apps.get_app_config("audit")
+    post_migrate.send(
+        sender=config,
+        app_config=config,
+        verbosity=0,
+        interactive=False,
+        using="default",
+        apps=apps,
+        plan=[],
+    )
+    assert dbguard.installed(connection)
