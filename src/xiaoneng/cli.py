@@ -7,6 +7,8 @@ service or selector of an app. Errors that users can fix print in Chinese and ex
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -113,9 +115,16 @@ def cmd_catalog_export(args: argparse.Namespace) -> int:
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     from xiaoneng.audit.services import audit_seal, audit_verify
 
+    published = None
+    if args.published:
+        try:
+            raw = json.loads(Path(args.published).read_text(encoding="utf-8"))
+            published = {dt.date.fromisoformat(day): str(head) for day, head in raw.items()}
+        except (OSError, ValueError, AttributeError) as exc:
+            return _fail(f"已公布检查点文件无法读取 / cannot read the published heads: {exc}")
     if not args.no_seal:
         audit_seal()
-    report = audit_verify()
+    report = audit_verify(published_heads=published)
     print(report.summary())
     return 0 if report.ok else 1
 
@@ -196,6 +205,11 @@ def build_parser() -> argparse.ArgumentParser:
     asub = p.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     pv = asub.add_parser("verify", help="校验审计链完整性 / verify the audit chain")
     pv.add_argument("--no-seal", action="store_true", help="不先封存新事件 / do not seal first")
+    pv.add_argument(
+        "--published",
+        metavar="FILE",
+        help='门户公布的每日检查点 JSON {"2026-11-25": "<head hash>"} / published daily heads',
+    )
     pv.set_defaults(func=cmd_audit_verify)
 
     p = add("calendar", "工作日历 / working-day calendar", lambda a: 0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import json
 
 import pytest
 import time_machine
@@ -191,7 +192,7 @@ def test_a_tampered_checkpoint_is_found(chain):
     assert report.checkpoints_checked == 1
 
 
-def test_a_whole_chain_rewrite_is_found_against_the_published_head():
+def test_a_whole_chain_rewrite_is_found_against_the_published_head(tmp_path):
     with time_machine.travel(dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)):
         events(4)
         audit_seal()
@@ -222,6 +223,12 @@ def test_a_whole_chain_rewrite_is_found_against_the_published_head():
     assert report.message == (
         f"2026-03-02 公布的链头哈希 {published[day]} 已不在检查点中：审计链被整体改写。"
     )
+    # The same check from the command line, with the heads copied off the portal.
+    main = importlib.import_module("xiaoneng.cli").main
+    heads = tmp_path / "published.json"
+    heads.write_text(json.dumps({"2026-03-02": published[day]}), encoding="utf-8")
+    assert main(["audit", "verify", "--published", str(heads)]) == 1
+    assert main(["audit", "verify"]) == 0
 
 
 def test_cli_audit_verify_exits_non_zero_on_a_broken_chain(chain, capsys):
