@@ -120,10 +120,13 @@ class WorkCalendar:
         "_open",
         "_open_dt",
         "_spd",
+        "_td",
         "_tz",
         "_tzinfo",
         "_uniform",
         "_wd",
+        "_wd_close_dt",
+        "_wd_open_dt",
         "_workdays",
         "_years",
     )
@@ -184,6 +187,9 @@ class WorkCalendar:
             self._close: list[int] = []
             self._open_dt: list[datetime | None] = []
             self._close_dt: list[datetime | None] = []
+            self._wd_open_dt: list[datetime] = []
+            self._wd_close_dt: list[datetime] = []
+            self._td: list[timedelta | None] = [None] * (self._spd + 1)
             return
         lo = date(min(self._years), 1, 1).toordinal()
         hi = date(max(self._years), 12, 31).toordinal()
@@ -247,6 +253,16 @@ class WorkCalendar:
         self._mid, self._open, self._close = mid, opens, closes
         self._open_dt = [None] * n
         self._close_dt = [None] * n
+        # Aware open/close datetimes of every working day, by working-day number: the fast
+        # path of due_and_warn returns these (or one plus a cached timedelta) directly.
+        wall_open, wall_close = self._office_open, self._office_close
+        self._wd_open_dt = []
+        self._wd_close_dt = []
+        for o in wd:
+            day = date.fromordinal(o)
+            self._wd_open_dt.append(datetime.combine(day, wall_open, tzinfo))
+            self._wd_close_dt.append(datetime.combine(day, wall_close, tzinfo))
+        self._td = [None] * (self._spd + 1)
 
     def _compute_fingerprint(self) -> str:
         digest = hashlib.sha256()

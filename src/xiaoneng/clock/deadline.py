@@ -26,10 +26,10 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Final
 
-from .calendar import _TIMEDELTAS, WorkCalendar, epoch_seconds, require_aware
+from .calendar import WorkCalendar, epoch_seconds, require_aware
 from .errors import NoCalendarData, TimerError
 from .limits import Limit, LimitUnit
 
@@ -50,6 +50,7 @@ def limit_seconds(calendar: WorkCalendar, limit: Limit) -> int:
 
 
 _ts = epoch_seconds
+_WORKING_DAYS: Final = LimitUnit.WORKING_DAYS
 
 
 def _close_of_start_day(calendar: WorkCalendar, start_ts: int, working: bool) -> int:
@@ -197,37 +198,33 @@ def due_and_warn(
     calendar: WorkCalendar, start: datetime, limit: Limit, warn_ratio: float = 0.9
 ) -> tuple[datetime, datetime]:
     """(due, warning) of a fresh timer — the fast path of ``Timer.start(...).schedule()``."""
-    if limit.unit is LimitUnit.WORKING_DAYS and limit.value > 0:
+    value = limit.value
+    if limit.unit is _WORKING_DAYS and value > 0:
         cal = calendar
         if start.tzinfo is cal._tzinfo:  # the wall date is the local date
             i = start.toordinal() - cal._lo
-            if not (0 <= i < cal._n and cal._covered[i]):
+            if i < 0 or i >= cal._n or not cal._covered[i]:
                 raise NoCalendarData(start.year)
         else:
             i = cal._day_of_ts(epoch_seconds(start))
         if cal._uniform:
-            # Every working day has the same office seconds: whole days are index steps.
-            first = cal._cnt[i + 1]  # index in _wd of the first working day after the start
-            last = first + limit.value - 1
-            if last >= cal._nwd:
-                cal._check_span(i + 1, cal._n)
-            wd, lo = cal._wd, cal._lo
-            k = wd[last] - lo
-            if cal._gaps:
-                cal._check_span(i + 1, k)
-            due = cal._close_dt[k] or cal._local(k, cal._close[k])
-            q, r = divmod(round(limit.value * cal._spd * warn_ratio), cal._spd)
-            if r == 0:
-                if q == 0:  # a vanishing warn_ratio: warn at the start
-                    return due, start.astimezone(cal._tzinfo)
-                k = wd[first + q - 1] - lo
-                return due, cal._close_dt[k] or cal._local(k, cal._close[k])
-            k = wd[first + q] - lo
-            base = cal._open_dt[k]
-            step = _TIMEDELTAS.get(r)
-            if base is None or step is None:
-                return due, cal._local(k, cal._open[k] + r)
-            return due, base + step
+            # Every working day has the same office seconds: whole days are index steps
+            # in the working-day arrays, the rest is an offset from that day's opening.
+            first = cal._cnt[i + 1]  # number of the first working day after the start day
+            last = first + value - 1
+            if last >= cal._nwd or cal._gaps:
+                cal._check_span(i + 1, cal._wd[last] - cal._lo if last < cal._nwd else cal._n)
+            spd = cal._spd
+            q, r = divmod(round(value * spd * warn_ratio), spd)
+            if r:
+                step = cal._td[r]
+                if step is None:
+                    step = cal._td[r] = timedelta(seconds=r)
+                return cal._wd_close_dt[last], cal._wd_open_dt[first + q] + step
+            if q:
+                return cal._wd_close_dt[last], cal._wd_close_dt[first + q - 1]
+            # a vanishing warn_ratio: warn at the start
+            return cal._wd_close_dt[last], start.astimezone(cal._tzinfo)
         origin = cal._cum[i + 1]
         budget = limit.value * cal._spd
         cum = cal._cum

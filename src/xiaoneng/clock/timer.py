@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from .calendar import WorkCalendar, require_aware
 from .deadline import Plan, due_and_warn, limit_seconds, make_plan, to_datetime
@@ -66,8 +66,9 @@ class Extension:
     reason: str = ""
 
 
-@dataclass(frozen=True)
-class Schedule:
+class Schedule(NamedTuple):
+    """Due and warning instants (None while paused). A named tuple: cheap to build."""
+
     due_at: datetime | None
     warn_at: datetime | None
 
@@ -113,7 +114,8 @@ class Timer:
 
     @classmethod
     def start(cls, *, at: datetime, limit: Limit, warn_ratio: float = 0.9) -> Timer:
-        require_aware(at, "开始时间")
+        if at.tzinfo is None or at.utcoffset() is None:
+            require_aware(at, "开始时间")
         if not isinstance(limit, Limit):
             raise TypeError(f"limit 必须是 Limit：{limit!r}")
         if not 0 < warn_ratio <= 1:
@@ -218,11 +220,10 @@ class Timer:
 
     def schedule(self, calendar: WorkCalendar) -> Schedule:
         """Due and warning instants (calendar tz); both None while paused."""
+        if not self.pauses and not self.extensions:
+            return Schedule(*due_and_warn(calendar, self.started_at, self.limit, self.warn_ratio))
         if self.is_paused:
             return Schedule(None, None)
-        if not self.pauses and not self.extensions:
-            due, warn = due_and_warn(calendar, self.started_at, self.limit, self.warn_ratio)
-            return Schedule(due, warn)
         plan = self.plan(calendar)
         due_ts, warn_ts = plan.fixed()
         return Schedule(to_datetime(calendar, due_ts), to_datetime(calendar, warn_ts))
