@@ -51,7 +51,7 @@ def test_live_search_updates_results_without_reloading(live_server, page, site, 
 
     assert page.evaluate("window.__sameDocument") is True  # no full page load
     assert page.locator("#results .item-row h3 a").inner_text() == "食品经营许可"
-    assert page.url.endswith("/items/?q=spjy&department=&topic=")
+    assert page.url.endswith("/items/?q=spjy&department=&topic=&item_type=")
 
     page.fill("#id_q", "不存在的事项")
     page.locator("#no-results").wait_for()
