@@ -277,7 +277,7 @@ def _audit_item(actor: Any, action: str, item: Item, **payload: Any) -> None:
 
 def _locked_versions(code: str) -> list[Item]:
     rows = list(
-        Item.objects.select_for_update()
+        Item.objects.select_for_update(of=("self",))
         .filter(code=code)
         .select_related("department__region")
         .order_by("version")
@@ -348,6 +348,7 @@ def item_update(*, actor: Any, code: str, changes: Mapping[str, Any]) -> Item:
     """
     require_catalog_writer(actor=actor)
     rows = _locked_versions(code)
+    _require_scope(actor, {r.department for r in rows})
     drafts = [r for r in rows if r.state in EDITABLE_STATES]
     published = [r for r in rows if r.state == ItemState.PUBLISHED]
     base = drafts[-1] if drafts else (published[-1] if published else rows[-1])
@@ -397,6 +398,7 @@ def item_publish(*, actor: Any, code: str, version: int | None = None) -> Item:
     """Publish the draft (the newest, or ``version``); the published one is superseded."""
     require_catalog_writer(actor=actor)
     rows = _locked_versions(code)
+    _require_scope(actor, {r.department for r in rows})
     if version is not None:
         target = next((r for r in rows if r.version == version), None)
         if target is None:
@@ -442,6 +444,7 @@ def item_withdraw(*, actor: Any, code: str, reason: str = "") -> Item:
     """Take the published version off the public catalogue (cases keep their version)."""
     require_catalog_writer(actor=actor)
     rows = _locked_versions(code)
+    _require_scope(actor, {r.department for r in rows})
     target = next((r for r in rows if r.state == ItemState.PUBLISHED), None)
     if target is None:
         raise InvalidState(
@@ -543,7 +546,7 @@ def catalog_import_apply(
     codes = sorted({e.spec.code for e in entries})
     stored: dict[tuple[str, int], Item] = {
         (i.code, i.version): i
-        for i in Item.objects.select_for_update()
+        for i in Item.objects.select_for_update(of=("self",))
         .filter(code__in=codes)
         .select_related("department__region", "entrusted_department")
         .prefetch_related(
