@@ -44,6 +44,7 @@ def test_platform_admin_sees_everything_with_urls():
         ("工作台", "/staff/", False),
         ("事项管理", "/staff/catalog/", True),
         ("审计日志", "/staff/audit/", False),
+        ("工作日历", "/staff/calendar/", False),
         ("系统管理", "/admin/", False),
         ("办事指南", "/items/", False),
     ]
