@@ -370,7 +370,11 @@ def _ordinal(path: str) -> str:
             parts.append(_("第%(n)d项收费") % {"n": n})
         elif name == "topics":
             parts.append(_("第%(n)d个主题") % {"n": n})
-    return "".join(parts)
+    text = parts[0] if parts else ""
+    for part in parts[1:]:
+        # nested positions: 第2个环节第1项任务 / "step 2, task 1"
+        text = _("%(outer)s%(inner)s") % {"outer": text, "inner": part}
+    return text
 
 
 def field_label(path: str) -> str:
@@ -392,7 +396,9 @@ def field_label(path: str) -> str:
     else:
         label = FIELD_LABELS.get(last, last)
     context = _ordinal(parent if parent else "")
-    return f"{context}{_('的') if context else ''}{label}"
+    if not context:
+        return str(label)
+    return _("%(context)s的%(label)s") % {"context": context, "label": label}
 
 
 # --------------------------------------------------------------------------- coercion

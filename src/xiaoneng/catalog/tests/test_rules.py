@@ -249,3 +249,19 @@ def test_field_labels_name_the_position():
     assert field_label("materials[2].name") == "第3项材料的材料名称"
     assert field_label("statutory_limit.value") == "法定办结时限"
     assert field_label("fees[0].amount") == "第1项收费的收费标准"
+
+
+def test_messages_have_an_english_catalogue():
+    from django.utils import translation
+
+    with translation.override("en"):
+        _spec, errors = check(valid(promised_limit={"value": 21, "unit": "working_days"}))
+        process = valid()["process"]
+        process[0]["tasks"][0]["department"] = ""
+        _spec, more = check(valid(process=process))
+        label = field_label("process[1].tasks[0].department")
+    assert errors[0][2] == (
+        "Promised limit (21 working days) must not exceed Statutory limit (20 working days)."
+    )
+    assert more[0][2] == ("Please fill in step 1, task 1: Department (unified social credit code).")
+    assert label == "step 2, task 1: Department"
