@@ -28,10 +28,11 @@ units = st.sampled_from(list(LimitUnit))
 limits = st.builds(Limit, st.integers(0, 60), units)
 positive_limits = st.builds(Limit, st.integers(1, 60), units)
 
-settings.register_profile("clock", max_examples=200, deadline=None)
-settings.load_profile("clock")
+# per test, not a global profile: other apps' property tests keep their own settings
+clock_settings = settings(max_examples=200, deadline=None, database=None)
 
 
+@clock_settings
 @given(days, st.integers(1, 60))
 def test_add_then_count_round_trips(day: date, n: int) -> None:
     result = NATIONAL.add_working_days(day, n)
@@ -40,6 +41,7 @@ def test_add_then_count_round_trips(day: date, n: int) -> None:
     assert NATIONAL.count_working_days(day, result - timedelta(days=1)) == n - 1
 
 
+@clock_settings
 @given(days, st.integers(1, 20))
 def test_add_agrees_with_a_day_by_day_loop(day: date, n: int) -> None:
     probe, left = day, n
@@ -50,6 +52,7 @@ def test_add_agrees_with_a_day_by_day_loop(day: date, n: int) -> None:
     assert NATIONAL.add_working_days(day, n) == probe
 
 
+@clock_settings
 @given(starts, limits)
 def test_due_is_monotonic_in_the_limit(start: datetime, limit: Limit) -> None:
     longer = Limit(limit.value + 1, limit.unit)
@@ -57,12 +60,14 @@ def test_due_is_monotonic_in_the_limit(start: datetime, limit: Limit) -> None:
     assert due_at(NATIONAL, start, limit) >= start
 
 
+@clock_settings
 @given(starts, starts, limits)
 def test_due_is_monotonic_in_the_start(a: datetime, b: datetime, limit: Limit) -> None:
     early, late = min(a, b), max(a, b)
     assert due_at(NATIONAL, early, limit) <= due_at(NATIONAL, late, limit)
 
 
+@clock_settings
 @given(starts, positive_limits, st.floats(0.05, 1.0))
 def test_warning_is_between_start_and_due(start: datetime, limit: Limit, ratio: float) -> None:
     due, warn = due_and_warn(NATIONAL, start, limit, ratio)
@@ -70,6 +75,7 @@ def test_warning_is_between_start_and_due(start: datetime, limit: Limit, ratio: 
     assert Timer.start(at=start, limit=limit, warn_ratio=ratio).schedule(NATIONAL).due_at == due
 
 
+@clock_settings
 @given(starts, positive_limits, st.integers(0, 20 * 24 * 60), st.integers(0, 20 * 24 * 60))
 def test_pausing_never_makes_the_deadline_earlier(
     start: datetime, limit: Limit, after: int, length: int
@@ -89,6 +95,7 @@ def test_pausing_never_makes_the_deadline_earlier(
     assert schedule.warn_at >= plain.warn_at
 
 
+@clock_settings
 @given(
     starts,
     positive_limits,
@@ -116,6 +123,7 @@ def test_used_plus_remaining_is_the_total_while_running(
         assert status.limit_total == timedelta(minutes=510 * limit.value)
 
 
+@clock_settings
 @given(
     starts,
     limits,
