@@ -222,6 +222,13 @@ def _rule(calendar: WorkCalendar, limit: Limit, start_day: date, lang: Lang) -> 
     return "Rule: elapsed time counts (working days and holidays alike)."
 
 
+def _total(timer: Timer) -> Limit | None:
+    """The limit plus its extensions when they share its unit (else None)."""
+    if not timer.extensions or any(e.by.unit is not timer.limit.unit for e in timer.extensions):
+        return None
+    return Limit(timer.limit.value + sum(e.by.value for e in timer.extensions), timer.limit.unit)
+
+
 def explain_timer(calendar: WorkCalendar, timer: Timer, lang: Lang = "zh") -> str:
     lang = "en" if lang == "en" else "zh"
     zh = lang == "zh"
@@ -231,12 +238,16 @@ def explain_timer(calendar: WorkCalendar, timer: Timer, lang: Lang = "zh") -> st
     limit = timer.limit
     plan = timer.plan(calendar)
     lines: list[str] = []
+    total = _total(timer)
     if zh:
         lines.append(f"开始时间：{_moment(start, lang)}（时区 {calendar.tz}）")
-        lines.append(f"期限：{limit}")
+        lines.append(f"期限：{limit}" + (f"（含延长合计 {total}）" if total else ""))
     else:
         lines.append(f"Start: {_moment(start, lang)} (time zone {calendar.tz})")
-        lines.append(f"Limit: {limit.label('en')}")
+        lines.append(
+            f"Limit: {limit.label('en')}"
+            + (f" ({total.label('en')} in all with extensions)" if total else "")
+        )
     lines.append(_rule(calendar, limit, start_day, lang))
     if plan.budget == 0:
         lines.append("期限为 0，开始即到期。" if zh else "A zero limit is due at the start.")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -108,7 +109,8 @@ class Limit:
         """Parse "20个工作日", "20 working days", "30天", "8个工作小时", "2 hours", "30分钟"…"""
         if not isinstance(text, str):
             raise LimitParseError(str(text))
-        match = _LIMIT_RE.match(text)
+        # NFKC folds full-width digits and spaces typed with a Chinese IME ("２０　个工作日").
+        match = _LIMIT_RE.match(unicodedata.normalize("NFKC", text))
         if match is None:
             raise LimitParseError(text)
         word = " ".join(match.group(2).lower().split())

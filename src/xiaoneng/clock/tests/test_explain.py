@@ -68,6 +68,10 @@ def test_a_timer_explains_its_pause_and_extension() -> None:
         .extend(by=Limit.parse("10个工作日"), at=at(2026, 3, 10, 10), reason="负责人批准")
     )
     zh = timer.explain(NATIONAL)
+    assert "期限：20个工作日（含延长合计 30个工作日）" in zh
+    assert "Limit: 20 working days (30 working days in all with extensions)" in timer.explain(
+        NATIONAL, "en"
+    )
     assert "2026-02-14（星期六） 工作日（春节调休上班日），暂停期间，不计入（1 天）" in zh
     assert "2026-02-15（星期日） 至 2026-02-23（星期一） 春节放假，不计入（9 天）" in zh
     assert (

@@ -37,6 +37,8 @@ WD, CD, WH, H, M = (
         ("30 minutes", 30, M),
         ("30 min", 30, M),
         ("15min", 15, M),
+        ("２０个工作日", 20, WD),  # full-width digits from a Chinese IME
+        ("２０　个工作日", 20, WD),
     ],
 )
 def test_parse_accepts(text: str, value: int, unit: LimitUnit) -> None:
