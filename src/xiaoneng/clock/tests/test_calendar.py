@@ -287,3 +287,18 @@ def test_bad_office_hours_are_refused() -> None:
         WorkCalendar(
             years=[2026], holidays={}, workdays={}, office_open=time(18), office_close=time(9)
         )
+
+
+def test_loading_next_years_schedule_makes_2027_computable() -> None:
+    loaded = NATIONAL.with_overrides(
+        years=[2027],
+        holidays={d("2027-01-01"): "元旦"},
+        workdays={},
+    )
+    assert loaded.covers(2027)
+    assert loaded.day_info(d("2027-01-01")) == DayInfo(d("2027-01-01"), False, "holiday", "元旦")
+    # 12/31 (Thu) → 1/1 holiday, 1/2–1/3 weekend → Monday 1/4
+    assert loaded.add_working_days(d("2026-12-31"), 1) == d("2027-01-04")
+    assert loaded.count_working_days(d("2026-12-30"), d("2027-01-04")) == 2
+    with pytest.raises(NoCalendarData, match="2028 年"):
+        loaded.add_working_days(d("2027-12-30"), 5)
