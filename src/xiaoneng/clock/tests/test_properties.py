@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import chinese_calendar
 from hypothesis import given, settings
@@ -144,3 +144,17 @@ def test_serialisation_round_trips(
     again = Timer.from_dict(json.loads(json.dumps(timer.to_dict())))
     assert again == timer
     assert again.schedule(NATIONAL) == timer.schedule(NATIONAL)
+
+
+@clock_settings
+@given(starts, limits, st.floats(0.05, 1.0), st.booleans())
+def test_fast_path_agrees_with_the_general_engine(
+    start: datetime, limit: Limit, ratio: float, utc: bool
+) -> None:
+    if utc:
+        start = start.astimezone(UTC)
+    plan = Timer.start(at=start, limit=limit, warn_ratio=ratio).plan(NATIONAL)
+    due_ts, warn_ts = plan.fixed()
+    due, warn = due_and_warn(NATIONAL, start, limit, ratio)
+    assert (int(due.timestamp()), int(warn.timestamp())) == (due_ts, warn_ts)
+    assert due.tzinfo is TZ
