@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ClockError(Exception):
     """Base of every error the clock raises on purpose."""
@@ -11,6 +13,9 @@ class ClockError(Exception):
         super().__init__(message)
         self.message = message
         self.message_en = message_en or message
+
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable (e.g. across a task queue)
+        return (type(self), (self.message, self.message_en))
 
 
 class NoCalendarData(ClockError):
@@ -25,6 +30,9 @@ class NoCalendarData(ClockError):
             "computed.",
         )
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.year,))
+
 
 class LimitParseError(ClockError, ValueError):
     """The text is not a limit the clock understands."""
@@ -37,6 +45,9 @@ class LimitParseError(ClockError, ValueError):
             f'Cannot understand the time limit "{text}": write it like "20 working days", '
             '"30 calendar days", "8 working hours", "2 hours" or "30 minutes".',
         )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.text,))
 
 
 class TimerError(ClockError):

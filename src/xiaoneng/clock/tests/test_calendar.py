@@ -302,3 +302,16 @@ def test_loading_next_years_schedule_makes_2027_computable() -> None:
     assert loaded.count_working_days(d("2026-12-30"), d("2027-01-04")) == 2
     with pytest.raises(NoCalendarData, match="2028 年"):
         loaded.add_working_days(d("2027-12-30"), 5)
+
+
+def test_errors_survive_pickling() -> None:
+    import pickle
+
+    from xiaoneng.clock import LimitParseError, TimerError
+
+    for error in (NoCalendarData(2027), LimitParseError("两周"), TimerError("中文", "English")):
+        again = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own object
+        assert type(again) is type(error)
+        assert str(again) == str(error)
+        assert again.message_en == error.message_en
+    assert pickle.loads(pickle.dumps(NoCalendarData(2027))).year == 2027  # noqa: S301
