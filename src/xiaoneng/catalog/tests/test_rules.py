@@ -265,3 +265,10 @@ def test_messages_have_an_english_catalogue():
     )
     assert more[0][2] == ("Please fill in step 1, task 1: Department (unified social credit code).")
     assert label == "step 2, task 1: Department"
+
+
+def test_limit_units_are_the_clocks():
+    from xiaoneng.catalog.models import LimitUnit
+    from xiaoneng.clock import LimitUnit as ClockUnit
+
+    assert list(LimitUnit.values) == [u.value for u in ClockUnit]

@@ -210,3 +210,15 @@ def test_topic_create(depts):
         ("name", "required"),
         ("audience", "invalid_choice"),
     }
+
+
+def test_limits_for_the_clock(depts):
+    from xiaoneng.catalog.limits import item_green_channel_limit, item_promised_limit, task_limit
+    from xiaoneng.clock import Limit, LimitUnit
+
+    item = factories.draft_item(depts["east"], code="L-1")
+    assert item_promised_limit(item) == Limit(value=10, unit=LimitUnit.WORKING_DAYS)
+    assert item_green_channel_limit(item) is None
+    task = Task.objects.filter(step__item=item).order_by("step__position").first()
+    assert task is not None
+    assert task_limit(task) == Limit(value=1, unit=LimitUnit.WORKING_DAYS)
