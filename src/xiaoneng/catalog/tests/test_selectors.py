@@ -120,3 +120,15 @@ def test_staff_list_is_scoped_by_region(catalogue):
         selectors.item_get_for_staff(actor=east_office.user, code="W-002")
     with pytest.raises(PermissionDenied):
         selectors.item_list_for_staff(actor=None)
+
+
+def test_search_text_has_a_trigram_index_on_postgresql():
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite scans the search text (no trigram index there)")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = %s", ["catalog_item_search_trgm"]
+        )
+        row = cursor.fetchone()
+    assert row is not None
+    assert "gin_trgm_ops" in row[0]
