@@ -65,9 +65,12 @@ INSTALLED_APPS = [
     "django_htmx",
     "xiaoneng.core",
     "xiaoneng.audit",
+    "xiaoneng.notify",
+    "xiaoneng.documents",
     "xiaoneng.org",
     "xiaoneng.deadlines",
     "xiaoneng.catalog",
+    "xiaoneng.cases",
     "xiaoneng.portal",
     "xiaoneng.web",
 ]
