@@ -486,6 +486,42 @@ def item_detail(request: HttpRequest, code: str) -> dict[str, Any]:
     return _guide(selectors.item_get_published(code=code))
 
 
+class TopicOut(Schema):
+    code: str
+    name: str
+    audience: str
+    published_count: int
+
+
+class DepartmentWithItemsOut(DepartmentOut):
+    published_count: int
+
+
+@router.get("/topics", response=list[TopicOut], summary="主题 / topics")
+def topic_list(request: HttpRequest) -> list[dict[str, Any]]:
+    return [
+        {
+            "code": t.code,
+            "name": t.name,
+            "audience": t.audience,
+            "published_count": getattr(t, "published_count", 0),
+        }
+        for t in selectors.topic_list()
+    ]
+
+
+@router.get(
+    "/departments",
+    response=list[DepartmentWithItemsOut],
+    summary="有已发布事项的部门 / departments with published items",
+)
+def department_list(request: HttpRequest, region: str | None = None) -> list[dict[str, Any]]:
+    return [
+        {**_department(d), "published_count": getattr(d, "published_count", 0)}
+        for d in selectors.departments_with_items(region_code=region or None)
+    ]
+
+
 # --------------------------------------------------------------------------- staff
 
 

@@ -24,7 +24,9 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from openpyxl import Workbook, load_workbook
+from openpyxl.comments import Comment
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -34,7 +36,7 @@ from xiaoneng.org.models import Department
 from . import selectors
 from .exchange import FORMAT_NAME, FORMAT_VERSION, item_to_dict, topic_to_dict
 from .models import Item, ItemState, Step, Task, Topic
-from .rules import ErrorSink, parse_item, parse_topic
+from .rules import FIELD_LABELS, ErrorSink, parse_item, parse_topic
 from .services import ImportEntry, ImportResult, catalog_import_apply, require_catalog_writer
 
 __all__ = ["ImportResult", "catalog_export", "catalog_import", "catalog_import_data"]
@@ -725,8 +727,37 @@ def catalog_export(fmt: str = "json", *, actor: Any = None) -> bytes:
     )
 
 
+COLUMN_LABELS: dict[str, Any] = {
+    "item_code": gettext_lazy("事项实施编码"),
+    "item_version": gettext_lazy("事项版本"),
+    "position": gettext_lazy("序号"),
+    "step": gettext_lazy("环节序号"),
+    "step_name": gettext_lazy("环节名称"),
+    "task": gettext_lazy("任务序号"),
+    "task_name": gettext_lazy("任务名称"),
+    "department": gettext_lazy("部门统一社会信用代码"),
+    "topic": gettext_lazy("主题编码"),
+    "material": gettext_lazy("材料序号"),
+    "field": gettext_lazy("文件类别（blank_form 空白表格 / sample 示例样表）"),
+    "part": gettext_lazy("分段序号"),
+}
+
+
+def _column_label(key: str) -> str:
+    if key in COLUMN_LABELS:
+        return str(COLUMN_LABELS[key])
+    for suffix, part in (("_value", gettext_lazy("数值")), ("_unit", gettext_lazy("单位"))):
+        if key.endswith(suffix):
+            base = key[: -len(suffix)]
+            label = FIELD_LABELS.get(base, FIELD_LABELS["limit"])
+            return f"{label}（{part}）"
+    return str(FIELD_LABELS.get(key, key))
+
+
 def _write_rows(ws: Worksheet, columns: list[str], rows: Iterable[list[Any]]) -> None:
     ws.append(columns)
+    for cell in ws[1]:
+        cell.comment = Comment(_column_label(str(cell.value)), "xiaoneng")
     for row in rows:
         ws.append([None if v == "" else v for v in row])
     for cells in ws.iter_rows(min_row=2):

@@ -310,3 +310,13 @@ def test_session_writes_need_the_csrf_token(world):
     )
     assert response.status_code == 403
     assert not Item.objects.filter(code="N-001").exists()
+
+
+def test_topics_and_departments(world):
+    c = Client()
+    assert c.get(f"{BASE}/topics").json() == [
+        {"code": "market-entry", "name": "市场准入", "audience": "enterprise", "published_count": 1}
+    ]
+    departments = c.get(f"{BASE}/departments").json()
+    assert [(d["name"], d["published_count"]) for d in departments] == [("东湖县市场监督管理局", 1)]
+    assert c.get(f"{BASE}/departments", {"region": "990122000000"}).json() == []
