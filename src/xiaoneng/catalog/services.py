@@ -386,7 +386,13 @@ def item_update(*, actor: Any, code: str, changes: Mapping[str, Any]) -> Item:
         _audit_item(actor, CatalogEvent.ITEM_UPDATED, base, changed=changed)
         return base
     item = Item(code=code, version=rows[-1].version + 1, state=ItemState.DRAFT)
-    _item_write(item, spec, departments)
+    try:
+        with transaction.atomic():
+            _item_write(item, spec, departments)
+    except IntegrityError:  # a concurrent edit created this version first
+        raise Conflict(
+            _("事项“%(code)s”正被他人同时修改，请刷新后重试。") % {"code": code}, field="code"
+        ) from None
     _audit_item(
         actor, CatalogEvent.ITEM_CREATED, item, source_version=base.version, changed=changed
     )
@@ -422,14 +428,21 @@ def item_publish(*, actor: Any, code: str, version: int | None = None) -> Item:
             field="version",
         )
     now = timezone.now()
+    try:
+        with transaction.atomic():
+            if previous is not None:
+                check_transition(previous.state, ItemState.SUPERSEDED)
+                previous.state = ItemState.SUPERSEDED
+                previous.save(update_fields=["state", "updated_at"])
+            target.state = ItemState.PUBLISHED
+            target.published_at = now
+            target.save(update_fields=["state", "published_at", "updated_at"])
+    except IntegrityError:  # another version was published concurrently
+        raise Conflict(
+            _("事项“%(code)s”正被他人同时发布，请刷新后重试。") % {"code": code}, field="code"
+        ) from None
     if previous is not None:
-        check_transition(previous.state, ItemState.SUPERSEDED)
-        previous.state = ItemState.SUPERSEDED
-        previous.save(update_fields=["state", "updated_at"])
         _audit_item(actor, CatalogEvent.ITEM_SUPERSEDED, previous, superseded_by=target.version)
-    target.state = ItemState.PUBLISHED
-    target.published_at = now
-    target.save(update_fields=["state", "published_at", "updated_at"])
     _audit_item(
         actor,
         CatalogEvent.ITEM_PUBLISHED,

@@ -222,3 +222,40 @@ def test_limits_for_the_clock(depts):
     task = Task.objects.filter(step__item=item).order_by("step__position").first()
     assert task is not None
     assert task_limit(task) == Limit(value=1, unit=LimitUnit.WORKING_DAYS)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_edits_of_a_published_item_make_one_new_version():
+    import threading
+
+    from django.db import connection, connections
+
+    from xiaoneng.core.errors import Conflict
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL")
+    market = org_factories.department(name="市场监督管理局")
+    factories.published_item(market, code="RACE-1")
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def edit(n: int) -> None:
+        try:
+            barrier.wait()
+            services.item_update(actor=None, code="RACE-1", changes={"place": f"地点{n}"})
+            outcomes.append("ok")
+        except Conflict:
+            outcomes.append("conflict")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=edit, args=(n,)) for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) in (["conflict", "ok"], ["ok", "ok"])
+    assert list(Item.objects.filter(code="RACE-1").values_list("version", "state")) == [
+        (2, "draft"),
+        (1, "published"),
+    ]
