@@ -15,3 +15,7 @@ class OrgEvent(StrEnum):
     BACKUP_SET = "org.backup_set"
     STAFF_ABSENCE_CHANGED = "org.staff_absence_changed"
     ADMIN_CHANGED = "org.admin_changed"
+    APPLICANT_REGISTERED = "org.applicant_registered"
+    APPLICANT_LOGGED_IN = "org.applicant_logged_in"
+    API_TOKEN_ISSUED = "org.api_token_issued"  # noqa: S105 (an event code)
+    API_TOKEN_REVOKED = "org.api_token_revoked"  # noqa: S105 (an event code)

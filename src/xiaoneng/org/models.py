@@ -6,10 +6,11 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from xiaoneng.core.errors import ValidationFailed
-from xiaoneng.core.identifiers import normalize_credit_code
+from xiaoneng.core.identifiers import mask_mobile, mask_resident_id, normalize_credit_code
 from xiaoneng.core.models import TimeStampedModel
 
 
@@ -250,3 +251,93 @@ class BackupPair(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.primary} → {self.backup}"
+
+
+class ApplicantKind(models.TextChoices):
+    PERSON = "person", _("个人")
+    ENTERPRISE = "enterprise", _("企业")
+
+
+class Applicant(models.Model):
+    """A citizen or an enterprise's agent who applies online; logs in with an SMS code.
+
+    The resident ID and credit code are stored normalised (python-stdnum); pages that are
+    not the applicant's own show only the masked forms.
+    """
+
+    user = models.OneToOneField(
+        User, verbose_name=_("账号"), on_delete=models.PROTECT, related_name="applicant"
+    )
+    kind = models.CharField(
+        _("申请人类型"), max_length=16, choices=ApplicantKind.choices, default=ApplicantKind.PERSON
+    )
+    real_name = models.CharField(_("姓名"), max_length=64)
+    resident_id = models.CharField(_("居民身份证号码"), max_length=18, unique=True)
+    enterprise_name = models.CharField(_("企业名称"), max_length=200, blank=True)
+    credit_code = models.CharField(_("统一社会信用代码"), max_length=18, blank=True)
+    mobile = models.CharField(_("手机号码"), max_length=11, unique=True)
+    created_at = models.DateTimeField(_("注册时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("申请人")
+        verbose_name_plural = _("申请人")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=ApplicantKind.values), name="org_applicant_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(mobile__regex=r"^1[3-9][0-9]{9}$"), name="org_applicant_mobile_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind=ApplicantKind.PERSON, enterprise_name="", credit_code="")
+                | (
+                    Q(kind=ApplicantKind.ENTERPRISE)
+                    & ~Q(enterprise_name="")
+                    & Q(credit_code__regex=r"^[0-9A-Z]{18}$")
+                ),
+                name="org_applicant_enterprise_fields",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.enterprise_name or self.real_name
+
+    @property
+    def resident_id_masked(self) -> str:
+        return mask_resident_id(self.resident_id)
+
+    @property
+    def mobile_masked(self) -> str:
+        return mask_mobile(self.mobile)
+
+    @property
+    def display_name(self) -> str:
+        """The name a case shows: the enterprise, or the person."""
+        return self.enterprise_name or self.real_name
+
+
+class ApiToken(models.Model):
+    """A bearer key for an API client; only its SHA-256 is stored, the key is shown once."""
+
+    user = models.ForeignKey(
+        User, verbose_name=_("账号"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("名称"), max_length=64)
+    key_hash = models.CharField(_("密钥摘要"), max_length=64, unique=True)
+    prefix = models.CharField(_("密钥前缀"), max_length=16)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API 令牌")
+        verbose_name_plural = _("API 令牌")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -3,19 +3,38 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import secrets
 from collections.abc import Iterable
+from enum import StrEnum
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xiaoneng.audit.services import audit_record
-from xiaoneng.core.errors import FieldErrorCollector, NotFound, PermissionDenied, ValidationFailed
-from xiaoneng.core.identifiers import REGION_CODE_RE, normalize_credit_code, normalize_mobile
+from xiaoneng.core.errors import (
+    Conflict,
+    FieldErrorCollector,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
+from xiaoneng.core.identifiers import (
+    REGION_CODE_RE,
+    normalize_credit_code,
+    normalize_mobile,
+    normalize_resident_id,
+)
+from xiaoneng.notify.services import verification_code_issue, verification_code_verify
 
 from .events import OrgEvent
 from .models import (
     LEVEL_DEPTH,
+    ApiToken,
+    Applicant,
+    ApplicantKind,
     BackupPair,
     ChiefRepresentative,
     Department,
@@ -337,3 +356,225 @@ def platform_admin_create(*, username: str, password: str) -> User:
         actor=None, action=OrgEvent.ADMIN_CHANGED, obj=user, payload={"created_superuser": user.pk}
     )
     return user
+
+
+# --------------------------------------------------------------------------- applicants
+
+
+class CodePurpose(StrEnum):
+    """What an SMS verification code is for (``notify`` keeps codes apart by purpose)."""
+
+    REGISTER = "register"
+    LOGIN = "login"
+
+
+def _mobile_taken(mobile: str) -> bool:
+    return (
+        User.objects.filter(mobile=mobile).exists()
+        or Applicant.objects.filter(mobile=mobile).exists()
+    )
+
+
+def applicant_code_send(*, mobile: str, purpose: str) -> None:
+    """Send a registration or log-in code, after checking the number suits the purpose."""
+    if purpose not in CodePurpose.values:
+        raise ValidationFailed(_("验证码用途无效。"), field="purpose")
+    mobile = normalize_mobile(mobile or "")
+    if purpose == CodePurpose.REGISTER and _mobile_taken(mobile):
+        raise ValidationFailed(
+            _("该手机号码已注册，请直接使用短信验证码登录。"), field="mobile", code="duplicate"
+        )
+    if purpose == CodePurpose.LOGIN and not Applicant.objects.filter(mobile=mobile).exists():
+        raise ValidationFailed(
+            _("该手机号码尚未注册，请先注册。"), field="mobile", code="not_registered"
+        )
+    verification_code_issue(mobile=mobile, purpose=purpose)
+
+
+def applicant_register(
+    *,
+    mobile: str,
+    code: str,
+    real_name: str,
+    resident_id: str,
+    kind: str = ApplicantKind.PERSON,
+    enterprise_name: str = "",
+    credit_code: str = "",
+) -> Applicant:
+    """Create an applicant and their account (no password: they log in by SMS code).
+
+    Every input is checked first and all problems are reported at once; then the code is
+    verified (its attempt counter commits on its own); then the account is created in one
+    transaction. Call it outside an enclosing transaction (see ``verification_code_verify``).
+    """
+    errors = FieldErrorCollector()
+    try:
+        mobile = normalize_mobile(mobile or "")
+    except ValidationFailed as exc:
+        errors.add("mobile", exc.message, code=exc.code)
+        mobile = ""
+    real_name = " ".join((real_name or "").split())
+    if not real_name:
+        errors.add("real_name", _("请填写姓名。"), code="required")
+    elif len(real_name) > 64:
+        errors.add("real_name", _("姓名不能超过64个字。"))
+    try:
+        resident_id = normalize_resident_id(resident_id or "", field="resident_id")
+    except ValidationFailed as exc:
+        errors.add("resident_id", exc.message, code=exc.code)
+        resident_id = ""
+    enterprise_name = " ".join((enterprise_name or "").split())
+    if kind not in ApplicantKind.values:
+        errors.add("kind", _("申请人类型无效。"))
+    elif kind == ApplicantKind.ENTERPRISE:
+        if not enterprise_name:
+            errors.add("enterprise_name", _("请填写企业名称。"), code="required")
+        elif len(enterprise_name) > 200:
+            errors.add("enterprise_name", _("企业名称不能超过200个字。"))
+        try:
+            credit_code = normalize_credit_code(credit_code or "")
+        except ValidationFailed as exc:
+            errors.add("credit_code", exc.message, code=exc.code)
+    else:
+        enterprise_name = credit_code = ""
+    if not (code or "").strip():
+        errors.add("code", _("请填写短信验证码。"), code="required")
+    if mobile and _mobile_taken(mobile):
+        errors.add("mobile", _("该手机号码已注册，请直接使用短信验证码登录。"), code="duplicate")
+    if resident_id and Applicant.objects.filter(resident_id=resident_id).exists():
+        errors.add("resident_id", _("该身份证号码已注册。"), code="duplicate")
+    errors.raise_if_any()
+
+    verification_code_verify(mobile=mobile, purpose=CodePurpose.REGISTER, code=code)
+    try:
+        with transaction.atomic():
+            user = User(
+                username=f"applicant-{secrets.token_hex(6)}", full_name=real_name, mobile=mobile
+            )
+            user.set_unusable_password()
+            user.save()
+            applicant = Applicant.objects.create(
+                user=user,
+                kind=kind,
+                real_name=real_name,
+                resident_id=resident_id,
+                enterprise_name=enterprise_name,
+                credit_code=credit_code,
+                mobile=mobile,
+            )
+            audit_record(
+                actor=user,
+                action=OrgEvent.APPLICANT_REGISTERED,
+                obj=applicant,
+                payload={"user_id": user.pk, "applicant_id": applicant.pk, "kind": kind},
+            )
+    except IntegrityError:
+        # A concurrent registration with the same number or ID won the race.
+        raise Conflict(
+            _("该手机号码或身份证号码刚刚已被注册。"), field="mobile", code="duplicate"
+        ) from None
+    return applicant
+
+
+def applicant_login_code_check(*, mobile: str, code: str) -> User:
+    """Check an applicant's log-in code and return their user (the view logs them in)."""
+    mobile = normalize_mobile(mobile or "")
+    applicant = Applicant.objects.select_related("user").filter(mobile=mobile).first()
+    if applicant is None:
+        raise ValidationFailed(
+            _("该手机号码尚未注册，请先注册。"), field="mobile", code="not_registered"
+        )
+    if not applicant.user.is_active:
+        raise PermissionDenied(_("该账号已停用，请联系平台管理员。"))
+    verification_code_verify(mobile=mobile, purpose=CodePurpose.LOGIN, code=code)
+    with transaction.atomic():
+        audit_record(
+            actor=applicant.user,
+            action=OrgEvent.APPLICANT_LOGGED_IN,
+            obj=applicant,
+            payload={"user_id": applicant.user_id, "method": "sms"},
+        )
+    return applicant.user
+
+
+# --------------------------------------------------------------------------- API tokens
+
+API_TOKEN_PREFIX = "xn_"  # noqa: S105 (a public prefix, not a secret)
+API_TOKEN_MAX_ACTIVE = 20
+_TOKEN_TOUCH_EVERY = dt.timedelta(minutes=1)
+
+
+def api_token_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_token_issue(*, actor: Any, user: User, name: str) -> tuple[ApiToken, str]:
+    """Issue a token for ``user`` (the actor themself, or a platform admin for anyone).
+
+    Returns the row and the plaintext key: it is shown once and never stored.
+    """
+    if actor is None or (actor.pk != user.pk and not actor_scope(actor).everything):
+        raise PermissionDenied(_("只能为自己的账号创建 API 令牌。"))
+    name = " ".join((name or "").split())
+    errors = FieldErrorCollector()
+    if not name:
+        errors.add("name", _("请填写令牌名称。"), code="required")
+    elif len(name) > 64:
+        errors.add("name", _("令牌名称不能超过64个字。"))
+    active = ApiToken.objects.filter(user=user, revoked_at__isnull=True).count()
+    if active >= API_TOKEN_MAX_ACTIVE:
+        errors.add(
+            "name",
+            _("有效令牌已达 %(max)d 个，请先吊销不用的令牌。") % {"max": API_TOKEN_MAX_ACTIVE},
+            code="too_many",
+        )
+    errors.raise_if_any()
+    if not user.is_active:
+        raise PermissionDenied(_("该账号已停用，请联系平台管理员。"))
+    key = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, name=name, key_hash=api_token_hash(key), prefix=key[:10]
+    )
+    audit_record(
+        actor=actor,
+        action=OrgEvent.API_TOKEN_ISSUED,
+        obj=token,
+        payload={"user_id": user.pk, "token_id": token.pk, "prefix": token.prefix},
+    )
+    return token, key
+
+
+@transaction.atomic
+def api_token_revoke(*, actor: Any, token_id: int) -> ApiToken:
+    """Revoke one of the actor's tokens (a platform admin: anyone's); idempotent."""
+    token = ApiToken.objects.select_for_update().filter(pk=token_id).first()
+    if token is None or (token.user_id != actor.pk and not actor_scope(actor).everything):
+        raise NotFound(_("令牌不存在。"), field="token_id")
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit_record(
+            actor=actor,
+            action=OrgEvent.API_TOKEN_REVOKED,
+            obj=token,
+            payload={"user_id": token.user_id, "token_id": token.pk},
+        )
+    return token
+
+
+def api_token_authenticate(*, key: str) -> User | None:
+    """The active user behind a live key, or None; notes the use (at most once a minute)."""
+    if not key or not key.startswith(API_TOKEN_PREFIX):
+        return None
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=api_token_hash(key), revoked_at__isnull=True)
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at >= _TOKEN_TOUCH_EVERY:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user

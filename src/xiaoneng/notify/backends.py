@@ -1,0 +1,80 @@
+"""Where SMS and e-mail go: one small protocol, chosen by the ``XN_NOTIFY_BACKEND`` setting.
+
+A backend raises on failure; :func:`xiaoneng.notify.services.notify_send` retries, records
+the outcome and never lets the failure reach its caller.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Protocol, runtime_checkable
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+logger = logging.getLogger("xiaoneng.notify.console")
+
+DEFAULT_BACKEND = "xiaoneng.notify.backends.ConsoleBackend"
+
+
+@runtime_checkable
+class NotifyBackend(Protocol):
+    def send_sms(self, mobile: str, text: str) -> None: ...
+
+    def send_email(self, address: str, subject: str, body: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class SentItem:
+    channel: str
+    to: str
+    subject: str
+    text: str
+    sent_at: object = field(default_factory=timezone.now)
+
+
+#: What the console backend "sent" in this process, newest last (tests and the embedded demo
+#: read the verification code here; bounded so a long-running server does not grow).
+outbox: deque[SentItem] = deque(maxlen=500)
+
+
+class ConsoleBackend:
+    """The embedded default: writes each SMS / e-mail to the log and to :data:`outbox`."""
+
+    def send_sms(self, mobile: str, text: str) -> None:
+        outbox.append(SentItem(channel="sms", to=mobile, subject="", text=text))
+        logger.info("SMS to %s: %s", mobile, text)
+
+    def send_email(self, address: str, subject: str, body: str) -> None:
+        outbox.append(SentItem(channel="email", to=address, subject=subject, text=body))
+        logger.info("E-mail to %s: %s\n%s", address, subject, body)
+
+
+class FailingBackend:
+    """Refuses everything (for tests of the failure path and for dry runs)."""
+
+    def send_sms(self, mobile: str, text: str) -> None:
+        raise ConnectionError("SMS gateway unavailable")
+
+    def send_email(self, address: str, subject: str, body: str) -> None:
+        raise ConnectionError("mail server unavailable")
+
+
+def backend_path() -> str:
+    return str(getattr(settings, "XN_NOTIFY_BACKEND", None) or DEFAULT_BACKEND)
+
+
+@lru_cache(maxsize=8)
+def _load(path: str) -> NotifyBackend:
+    backend = import_string(path)()
+    if not isinstance(backend, NotifyBackend):
+        raise TypeError(f"{path} does not implement send_sms and send_email")
+    return backend
+
+
+def get_backend() -> NotifyBackend:
+    return _load(backend_path())
