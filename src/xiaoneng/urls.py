@@ -11,6 +11,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/", api.urls),
     path("accounts/", include("xiaoneng.org.urls")),
     path("staff/calendar/", include("xiaoneng.deadlines.urls")),
+    path("staff/catalog/", include("xiaoneng.catalog.urls")),
     path("staff/", include("xiaoneng.web.urls")),
     path("", include("xiaoneng.portal.urls")),
 ]
