@@ -7,6 +7,14 @@ STAMP := $(VENV)/.installed
 .PHONY: setup run test test-pg test-celery lint format bench e2e messages clean
 
 setup: $(STAMP)
+	@# PDF notices embed a TrueType CJK font (Debian's WenQuanYi Micro Hei); their tests read
+	@# the text back with poppler's pdftotext. Installed here because no wheel ships them.
+	@test -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc && command -v pdftotext >/dev/null || \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq fonts-wqy-microhei poppler-utils >/dev/null); \
+	  else echo "PDF notices need: sudo apt-get install fonts-wqy-microhei poppler-utils" >&2; \
+	    exit 1; fi
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
