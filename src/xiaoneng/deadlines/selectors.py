@@ -51,6 +51,19 @@ def calendar_years() -> list[int]:
     return list(CalendarYear.objects.order_by("year").values_list("year", flat=True))
 
 
+def calendar_next_year_missing(*, today: dt.date | None = None) -> int | None:
+    """From November on, the next year if its schedule is not loaded yet (else ``None``).
+
+    The State Council publishes next year's schedule around November; deadlines that reach
+    into a year without one wait as "calendar missing", so the admin is reminded early.
+    """
+    day = today or timezone.localdate()
+    if day.month < 11:
+        return None
+    upcoming = day.year + 1
+    return None if CalendarYear.objects.filter(year=upcoming).exists() else upcoming
+
+
 def calendar_year_list() -> QuerySet[CalendarYear]:
     """Loaded years, newest first, with their holiday and make-up day counts."""
     return CalendarYear.objects.order_by("-year")

@@ -41,6 +41,7 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
             status = 422
     context = {
         "years": selectors.calendar_year_list(),
+        "missing_year": selectors.calendar_next_year_missing(),
         "waiting": selectors.timers_calendar_missing()[:50],
         "errors": errors,
     }

@@ -1,8 +1,10 @@
 """`xiaoneng deadline` and `xiaoneng calendar load` as a clerk and an admin use them."""
 
+import datetime as dt
 import json
 
 import pytest
+import time_machine
 
 from xiaoneng.cli import main
 from xiaoneng.deadlines.models import CalendarYear
@@ -73,6 +75,16 @@ def test_calendar_page_for_admin_only(client):
     page = client.get("/staff/calendar/")
     assert page.status_code == 200
     assert "2026" in page.content.decode()
+
+
+def test_calendar_page_reminds_from_november_that_next_year_is_missing(client):
+    admin = factories.staff(roles=[Role.PLATFORM_ADMIN])
+    client.force_login(admin.user)
+    with time_machine.travel(dt.datetime(2026, 10, 31, 12, 0, tzinfo=dt.UTC)):
+        assert "next-year-missing" not in client.get("/staff/calendar/").content.decode()
+    with time_machine.travel(dt.datetime(2026, 11, 2, 12, 0, tzinfo=dt.UTC)):
+        page = client.get("/staff/calendar/").content.decode()
+    assert "2027 年的放假安排尚未载入" in page
 
 
 def test_calendar_page_upload_errors_and_success(client, tmp_path):
