@@ -13,6 +13,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from xiaoneng.catalog.api import router as catalog_router
 from xiaoneng.core.errors import DomainError
+from xiaoneng.org.api import router as accounts_router
 
 api = NinjaAPI(
     title="Xiaoneng API",
@@ -23,6 +24,7 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
 )
 api.add_router("/v1/catalog/", catalog_router, tags=["catalog"])
+api.add_router("/v1/accounts/", accounts_router, tags=["accounts"])
 
 
 @api.exception_handler(DomainError)

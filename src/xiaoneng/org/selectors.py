@@ -11,7 +11,16 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from .models import REGION_SCOPED_ROLES, Department, Region, Role, Staff, Window
+from .models import (
+    REGION_SCOPED_ROLES,
+    ApiToken,
+    Applicant,
+    Department,
+    Region,
+    Role,
+    Staff,
+    Window,
+)
 
 
 @dataclass(frozen=True)
@@ -148,3 +157,15 @@ def staff_on_duty(*, staff: Staff) -> Staff:
     if pair is not None and not pair.backup.is_absent and pair.backup.is_active:
         return pair.backup
     return staff
+
+
+def applicant_of(*, user: Any) -> Applicant | None:
+    """The user's applicant profile, if they registered as an applicant."""
+    if user is None or not getattr(user, "pk", None):
+        return None
+    return Applicant.objects.filter(user_id=user.pk).first()
+
+
+def api_token_list(*, user: Any) -> QuerySet[ApiToken]:
+    """The user's own tokens, newest first (never anyone else's)."""
+    return ApiToken.objects.filter(user_id=user.pk).order_by("-created_at", "-id")

@@ -1,0 +1,34 @@
+"""API authentication: bearer tokens for clients, the session for the browser.
+
+Routers that serve both pass ``auth=API_AUTH``: a request with ``Authorization: Bearer
+<key>`` is checked against :class:`~xiaoneng.org.models.ApiToken`; without that header the
+Django session (with its CSRF check on writes) is used.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja.security import HttpBearer, django_auth
+
+from xiaoneng.core.errors import Unauthenticated
+
+from .services import api_token_authenticate
+
+__all__ = ["API_AUTH", "TokenAuth"]
+
+
+class TokenAuth(HttpBearer):
+    """``Authorization: Bearer xn_…``; a wrong or revoked key is a 401 in Chinese."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = api_token_authenticate(key=token.strip())
+        if user is None:
+            raise Unauthenticated(_("API 令牌无效或已吊销。"), code="invalid_token")
+        request.user = user
+        return user
+
+
+API_AUTH = [TokenAuth(), django_auth]
