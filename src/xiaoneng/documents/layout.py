@@ -81,6 +81,7 @@ class Page:
     qr_url: str
     notes: Sequence[str]
     labels: Labels
+    lang: str = "zh"
 
 
 def qr_matrix(url: str) -> list[list[bool]]:
@@ -91,14 +92,16 @@ def qr_matrix(url: str) -> list[list[bool]]:
     return [list(row) for row in code.get_matrix()]
 
 
-def _styles(font: str) -> dict[str, ParagraphStyle]:
+def _styles(font: str, lang: str = "zh") -> dict[str, ParagraphStyle]:
+    # CJK wrapping breaks anywhere (with the punctuation rules); Latin text breaks at spaces
+    cjk = not lang.startswith("en")
     base = ParagraphStyle(
         "body",
         fontName=font,
         fontSize=BODY_SIZE,
         leading=BODY_LEADING,
         textColor=TEXT,
-        wordWrap="CJK",
+        wordWrap="CJK" if cjk else None,
         alignment=TA_LEFT,
     )
     return {
@@ -125,26 +128,36 @@ def _p(text: str, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(text).replace("\n", "<br/>"), style)
 
 
-def _column_widths(headers: Sequence[str], rows: Sequence[Sequence[str]], total: float) -> list:
-    """Share the width by content length; a 序号-like first column stays narrow."""
+def _column_widths(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], total: float
+) -> tuple[list[float], set[int]]:
+    """Share the width by content length; short columns (序号, 份数 ...) stay narrow.
+
+    Returns the widths and the indexes of the narrow columns (their cells are centred).
+    """
     n = len(headers)
     weights: list[float] = []
     for i in range(n):
-        longest = max([len(headers[i])] + [len(str(r[i])) for r in rows]) if n else 1
+        longest = max([len(headers[i])] + [len(str(r[i])) for r in rows])
         weights.append(min(max(longest, 2), 30))
     fixed: dict[int, float] = {}
     for i in range(n):
-        if weights[i] <= 4:  # 序号, 份数 ...
+        if weights[i] <= 4 and n > 1:
             fixed[i] = max(weights[i] * 11.0 + 14, 15 * mm)
     rest = total - sum(fixed.values())
     flexible = sum(w for i, w in enumerate(weights) if i not in fixed) or 1
-    return [fixed.get(i, rest * weights[i] / flexible) for i in range(n)]
+    widths = [fixed.get(i, rest * weights[i] / flexible) for i in range(n)]
+    return widths, set(fixed)
 
 
 def _table(headers: list[str], rows: list[list[str]], st: dict[str, ParagraphStyle], width: float):
+    widths, narrow = _column_widths(headers, rows, width)
     data = [[_p(h, st["head"]) for h in headers]]
-    data += [[_p(str(c), st["cell"]) for c in row] for row in rows]
-    table = Table(data, colWidths=_column_widths(headers, rows, width), repeatRows=1)
+    data += [
+        [_p(str(c), st["head"] if i in narrow else st["cell"]) for i, c in enumerate(row)]
+        for row in rows
+    ]
+    table = Table(data, colWidths=widths, repeatRows=1)
     table.setStyle(
         TableStyle(
             [
@@ -208,7 +221,7 @@ def seal_draw(c: Any, *, cx: float, cy: float, radius: float, text: str, label: 
     if chars:
         size = min(radius * 0.30, 11.5) if len(chars) <= 12 else radius * 0.24
         text_r = radius - size * 0.55 - 3.5
-        span = min(250.0, 24.0 * (len(chars) - 1)) if len(chars) > 1 else 0.0
+        span = min(230.0, 26.0 * (len(chars) - 1)) if len(chars) > 1 else 0.0
         start = 90 + span / 2
         step = span / (len(chars) - 1) if len(chars) > 1 else 0.0
         c.setFont(font, size)
@@ -318,7 +331,7 @@ def _numbered_canvas(font: str, labels: Labels) -> type:
 
 def pdf_build(page: Page) -> bytes:
     font = font_register()
-    st = _styles(font)
+    st = _styles(font, page.lang)
     width = PAGE_W - 2 * MARGIN_X
     story: list[Flowable] = [_p(page.title, st["title"])]
     if page.doc_number:
@@ -332,13 +345,28 @@ def pdf_build(page: Page) -> bytes:
         story += [Spacer(1, 4), _table(headers, rows, st, width), Spacer(1, 6)]
     if page.key_values:
         story += [Spacer(1, 6), _key_values(page.key_values, st, width), Spacer(1, 6)]
-    story += [_p(text, st["body"]) for text in page.after_table]
+    # the closing paragraphs stay on the page of the signature and seal
+    tail: list[Flowable] = [_p(text, st["body"]) for text in page.after_table]
     if page.legal_basis:
-        story.append(_p(page.labels.legal_basis + page.legal_basis, st["basis"]))
-    closing: list[Flowable] = [Spacer(1, 6 * mm), ClosingBlock(page, font, st)]
+        tail.append(_p(page.labels.legal_basis + page.legal_basis, st["basis"]))
+    if not tail and isinstance(story[-1], Paragraph) and page.paragraphs:
+        tail.append(story.pop())
+    closing: list[Flowable] = [*tail, Spacer(1, 6 * mm), ClosingBlock(page, font, st)]
     if page.notes:
         closing += [_p(page.labels.notes + note, st["notes"]) for note in page.notes]
     story.append(KeepTogether(closing))
+
+    def running_header(c: Any, _doc: Any) -> None:
+        c.saveState()
+        c.setFont(font, 8.5)
+        c.setFillColor(GREY)
+        y = PAGE_H - MARGIN_TOP + 5 * mm
+        c.drawString(MARGIN_X, y, page.title)
+        c.drawRightString(PAGE_W - MARGIN_X, y, page.labels.case_number + page.case_number)
+        c.setStrokeColor(GREY)
+        c.setLineWidth(0.4)
+        c.line(MARGIN_X, y - 2.5 * mm, PAGE_W - MARGIN_X, y - 2.5 * mm)
+        c.restoreState()
 
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
@@ -354,5 +382,5 @@ def pdf_build(page: Page) -> bytes:
         creator="Xiaoneng",
         invariant=True,
     )
-    doc.build(story, canvasmaker=_numbered_canvas(font, page.labels))
+    doc.build(story, onLaterPages=running_header, canvasmaker=_numbered_canvas(font, page.labels))
     return buffer.getvalue()

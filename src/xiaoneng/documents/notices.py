@@ -443,5 +443,6 @@ def document_render(*, data: NoticeData) -> bytes:
                     notes=_("注："),
                     doc_author=data.department_name,
                 ),
+                lang=data.lang or "zh",
             )
         )
