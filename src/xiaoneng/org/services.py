@@ -377,7 +377,7 @@ def _mobile_taken(mobile: str) -> bool:
 
 def applicant_code_send(*, mobile: str, purpose: str) -> None:
     """Send a registration or log-in code, after checking the number suits the purpose."""
-    if purpose not in CodePurpose.values:
+    if purpose not in {p.value for p in CodePurpose}:
         raise ValidationFailed(_("验证码用途无效。"), field="purpose")
     mobile = normalize_mobile(mobile or "")
     if purpose == CodePurpose.REGISTER and _mobile_taken(mobile):
