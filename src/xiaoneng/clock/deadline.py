@@ -183,7 +183,11 @@ def make_plan(
         if base_unit is LimitUnit.CALENDAR_DAYS:
             due_ts = _round_to_close(calendar, due_ts)[1]
         total = f(due_ts) - used_origin_f
-    x_warn = _f_inv(c_pauses, used_origin_f + round(total * warn_ratio))
+    # A calendar-day limit warns at its share of the N days themselves, not of the slack a
+    # move to the next working day adds: otherwise a pause that does not move the due time
+    # would eat that slack and pull the warning earlier.
+    warn_budget = budget if base_unit is LimitUnit.CALENDAR_DAYS else total
+    x_warn = _f_inv(c_pauses, used_origin_f + round(warn_budget * warn_ratio))
     warn_ts = max(calendar._w_inv(x_warn)[1] if working else x_warn, start_ts)
     warn_ts = min(warn_ts, due_ts)
     return Plan(working, start_ts, budget, origin, used_origin, c_pauses, due_ts, warn_ts, total)

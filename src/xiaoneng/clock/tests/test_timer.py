@@ -9,6 +9,7 @@ import pytest
 
 from xiaoneng.clock import (
     Limit,
+    LimitUnit,
     NoCalendarData,
     Schedule,
     Timer,
@@ -253,3 +254,22 @@ def test_status_in_an_unloaded_year_raises() -> None:
     assert timer.schedule(NATIONAL).due_at == at(2026, 12, 8, 17, 30)
     with pytest.raises(NoCalendarData, match="2027 年"):
         timer.status(NATIONAL, at(2027, 1, 5, 10))
+
+
+def test_a_pause_absorbed_by_the_weekend_move_keeps_the_calendar_day_warning():
+    # 14 calendar days from Sat 2025-11-15 end on Sat 11-29 → moved to Mon 12-01 17:30.
+    # A 10-minute pause on Sunday still ends on that Monday; the warning must not move.
+    start = at(2025, 11, 15)
+    limit = Limit(14, LimitUnit.CALENDAR_DAYS)
+    plain = Timer.start(at=start, limit=limit).schedule(NATIONAL)
+    begin = start + timedelta(minutes=21777)
+    paused = (
+        Timer.start(at=start, limit=limit)
+        .pause(at=begin, reason="special_procedure")
+        .resume(at=begin + timedelta(minutes=10))
+        .schedule(NATIONAL)
+    )
+    assert plain.due_at == paused.due_at == at(2025, 12, 1, 17, 30)
+    # 90 % of the 14 days themselves (not of the weekend slack), from the start day's close.
+    assert plain.warn_at == at(2025, 11, 15, 17, 30) + timedelta(days=14) * 0.9
+    assert paused.warn_at == plain.warn_at
