@@ -102,11 +102,10 @@ class RegisterForm(SmsLoginForm):
 
 def _add_domain_errors(form: forms.Form, exc: DomainError) -> None:
     """Show each field error beside its field; anything else at the top of the form."""
-    errors = exc.errors or [None]
-    for error in errors:
-        field = error.field if error is not None else None
-        message = error.message if error is not None else exc.message
-        form.add_error(field if field in form.fields else None, str(message))
+    if not exc.errors:
+        form.add_error(None, str(exc.message))
+    for error in exc.errors:
+        form.add_error(error.field if error.field in form.fields else None, str(error.message))
 
 
 def _send_code(form: SmsLoginForm, purpose: str) -> str | None:

@@ -51,6 +51,12 @@ def send_code(django_capture_on_commit_callbacks):
     return send
 
 
+def _sent_code() -> str:
+    match = re.search(r"验证码为 (\d{6})", backends.outbox[-1].text)
+    assert match
+    return match.group(1)
+
+
 def _register(code: str = "", **kwargs):
     data = {
         "mobile": MOBILE,
@@ -262,7 +268,7 @@ def test_register_page_flow(client, commits):
         sent = client.post("/accounts/codes/", {"mobile": MOBILE, "purpose": "register"})
     assert sent.status_code == 200
     assert "验证码已发送至 138****8000，5 分钟内有效。" in sent.content.decode()
-    code = re.search(r"验证码为 (\d{6})", backends.outbox[-1].text).group(1)
+    code = _sent_code()
 
     done = client.post(
         "/accounts/register/",
@@ -303,7 +309,7 @@ def test_code_button_shows_the_wait_when_pressed_twice(client, commits):
 def test_register_page_shows_field_errors_and_saves_nothing(client, commits):
     with commits():
         client.post("/accounts/codes/", {"mobile": MOBILE, "purpose": "register"})
-    code = re.search(r"验证码为 (\d{6})", backends.outbox[-1].text).group(1)
+    code = _sent_code()
 
     response = client.post(
         "/accounts/register/",
@@ -333,7 +339,7 @@ def test_sms_login_page(client, commits):
     assert client.get("/accounts/login/sms/").status_code == 200
     with commits():
         client.post("/accounts/codes/", {"mobile": MOBILE, "purpose": "login"})
-    code = re.search(r"验证码为 (\d{6})", backends.outbox[-1].text).group(1)
+    code = _sent_code()
 
     wrong = client.post(
         "/accounts/login/sms/", {"mobile": MOBILE, "code": f"{(int(code) + 1) % 10**6:06d}"}
@@ -350,7 +356,7 @@ def test_sms_login_honours_a_safe_next_only(client, commits):
     factories.applicant(mobile_=MOBILE)
     with commits():
         client.post("/accounts/codes/", {"mobile": MOBILE, "purpose": "login"})
-    code = re.search(r"验证码为 (\d{6})", backends.outbox[-1].text).group(1)
+    code = _sent_code()
 
     response = client.post(
         "/accounts/login/sms/", {"mobile": MOBILE, "code": code, "next": "https://evil.example/"}
@@ -378,7 +384,7 @@ def test_api_register_and_log_in(client, commits):
         )
     assert sent.status_code == 202
     assert sent.json() == {"mobile_masked": "138****8000", "expires_in": 300, "resend_after": 60}
-    code = re.search(r"验证码为 (\d{6})", backends.outbox[-1].text).group(1)
+    code = _sent_code()
 
     created = client.post(
         "/api/v1/accounts/applicants",
@@ -469,7 +475,7 @@ def test_api_sms_session_then_me(client, commits):
             {"mobile": MOBILE, "purpose": "login"},
             content_type="application/json",
         )
-    code = re.search(r"验证码为 (\d{6})", backends.outbox[-1].text).group(1)
+    code = _sent_code()
 
     login = client.post(
         "/api/v1/accounts/sessions",
