@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 from collections.abc import Sequence
@@ -86,10 +87,16 @@ class Page:
 
 def qr_matrix(url: str) -> list[list[bool]]:
     """The QR code modules for ``url`` (True = dark), without the quiet zone."""
+    return [list(row) for row in _qr_rows(url)]
+
+
+@functools.lru_cache(maxsize=512)
+def _qr_rows(url: str) -> tuple[tuple[bool, ...], ...]:
+    # a case's notices share its progress URL; choosing the best mask is most of the cost
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
     code.add_data(url)
     code.make(fit=True)
-    return [list(row) for row in code.get_matrix()]
+    return tuple(tuple(row) for row in code.get_matrix())
 
 
 def _styles(font: str, lang: str = "zh") -> dict[str, ParagraphStyle]:
@@ -290,10 +297,19 @@ class ClosingBlock(Flowable):
         module = size / n
         top = self.height - 4 * mm
         c.setFillColor(colors.black)
-        for r, row in enumerate(self.qr):
-            for k, dark in enumerate(row):
-                if dark:
-                    c.rect(k * module, top - (r + 1) * module, module, module, stroke=0, fill=1)
+        path = c.beginPath()
+        for r, row in enumerate(self.qr):  # one rectangle per run of dark modules
+            k = 0
+            while k < n:
+                if not row[k]:
+                    k += 1
+                    continue
+                end = k
+                while end < n and row[end]:
+                    end += 1
+                path.rect(k * module, top - (r + 1) * module, (end - k) * module, module)
+                k = end
+        c.drawPath(path, stroke=0, fill=1)
         c.setFont(self.font, 8.5)
         c.setFillColor(TEXT)
         c.drawString(0, top - size - 4.2 * mm, page.labels.qr_caption)
