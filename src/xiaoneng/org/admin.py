@@ -8,7 +8,6 @@ changes go through the services' own pages and commands.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -39,7 +38,10 @@ class ServiceAddForm(forms.ModelForm):
     """
 
     request: HttpRequest | None = None
-    create: Callable[[Any, dict[str, Any]], Any] | None = None
+
+    @staticmethod
+    def create(actor: Any, data: dict[str, Any]) -> Any:
+        raise NotImplementedError
 
     def _post_clean(self) -> None:
         # Validation is the service's job (model validation would duplicate it, and the
@@ -47,8 +49,8 @@ class ServiceAddForm(forms.ModelForm):
         pass
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        if self.errors or self.create is None or self.request is None:
+        data = super().clean() or {}
+        if self.errors or self.request is None:
             return data
         try:
             with transaction.atomic():
@@ -79,7 +81,7 @@ class ServiceAdmin(admin.ModelAdmin):
         if obj is not None:
             return super().get_form(request, obj, change=change, **kwargs)
         kwargs["form"] = self.add_form
-        form = super().get_form(request, obj, change=change, **kwargs)
+        form: Any = super().get_form(request, obj, change=change, **kwargs)
         form.request = request
         return form
 
