@@ -1,0 +1,41 @@
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from .factories import world as make_world
+
+CST = ZoneInfo("Asia/Shanghai")
+
+
+def at(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).replace(tzinfo=CST)
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def travel():
+    """``travel("2026-03-02 10:00")`` moves the clock (Beijing time) and keeps it still."""
+    travellers = []
+
+    def go(text: str):
+        if travellers:
+            travellers.pop().stop()
+        t = time_machine.travel(at(text), tick=False)
+        t.start()
+        travellers.append(t)
+
+    yield go
+    for t in travellers:
+        t.stop()
+
+
+@pytest.fixture
+def world(db, travel):
+    travel("2026-03-02 10:00")
+    return make_world()
