@@ -164,7 +164,8 @@ def _table(headers: list[str], rows: list[list[str]], st: dict[str, ParagraphSty
         [_p(str(c), st["head"] if i in narrow else st["cell"]) for i, c in enumerate(row)]
         for row in rows
     ]
-    table = Table(data, colWidths=widths, repeatRows=1)
+    # splitInRow: a row taller than a page (a long requirement) continues on the next page
+    table = Table(data, colWidths=widths, repeatRows=1, splitInRow=1)
     table.setStyle(
         TableStyle(
             [
@@ -184,7 +185,7 @@ def _table(headers: list[str], rows: list[list[str]], st: dict[str, ParagraphSty
 def _key_values(pairs: Sequence[tuple[str, str]], st: dict[str, ParagraphStyle], width: float):
     key_w = 42 * mm
     data = [[_p(k, st["head"]), _p(v, st["cell"])] for k, v in pairs]
-    table = Table(data, colWidths=[key_w, width - key_w])
+    table = Table(data, colWidths=[key_w, width - key_w], splitInRow=1)
     table.setStyle(
         TableStyle(
             [
@@ -226,11 +227,15 @@ def seal_draw(c: Any, *, cx: float, cy: float, radius: float, text: str, label: 
     # name along the arc, upright, reading clockwise from the lower left
     chars = [ch for ch in text if not ch.isspace()]
     if chars:
-        size = min(radius * 0.30, 11.5) if len(chars) <= 12 else radius * 0.24
+        # up to 300 degrees of arc; long names get smaller characters instead of overlapping
+        gaps = max(len(chars) - 1, 1)
+        span = min(300.0, 26.0 * gaps) if len(chars) > 1 else 0.0
+        size = min(radius * 0.30, 11.5)
+        if len(chars) > 1:
+            size = min(size, 0.85 * (radius - 5) * math.radians(span) / gaps)
         text_r = radius - size * 0.55 - 3.5
-        span = min(230.0, 26.0 * (len(chars) - 1)) if len(chars) > 1 else 0.0
         start = 90 + span / 2
-        step = span / (len(chars) - 1) if len(chars) > 1 else 0.0
+        step = span / gaps if len(chars) > 1 else 0.0
         c.setFont(font, size)
         for i, ch in enumerate(chars):
             theta = math.radians(start - i * step)
@@ -364,7 +369,12 @@ def pdf_build(page: Page) -> bytes:
     # the closing paragraphs stay on the page of the signature and seal
     tail: list[Flowable] = [_p(text, st["body"]) for text in page.after_table]
     if page.legal_basis:
-        tail.append(_p(page.labels.legal_basis + page.legal_basis, st["basis"]))
+        # hanging indent: wrapped lines align after the label
+        label_w = stringWidth(page.labels.legal_basis, font, BODY_SIZE)
+        basis = ParagraphStyle(
+            "basis_hang", parent=st["basis"], leftIndent=label_w, firstLineIndent=-label_w
+        )
+        tail.append(_p(page.labels.legal_basis + page.legal_basis, basis))
     if not tail and isinstance(story[-1], Paragraph) and page.paragraphs:
         tail.append(story.pop())
     closing: list[Flowable] = [*tail, Spacer(1, 6 * mm), ClosingBlock(page, font, st)]

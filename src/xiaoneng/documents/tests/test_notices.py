@@ -288,3 +288,24 @@ def test_embedded_font_is_subset():
     pdf = document_render(data=notice(DocumentKind.ACCEPTANCE))
     # the whole WQY Micro Hei is 5 MB; a notice embeds only the glyphs it uses
     assert len(pdf) < 200_000
+
+
+def test_a_table_row_taller_than_a_page_continues_on_the_next():
+    requirement = "请提交经公证的原件并逐页加盖公章。" * 120
+    data = notice(
+        DocumentKind.SUPPLEMENT_NOTICE,
+        table=TableData(
+            headers=["序号", "材料名称", "补正要求"], rows=[["1", "章程", requirement]]
+        ),
+    )
+
+    pdf = document_render(data=data)
+
+    assert page_count(pdf) >= 2
+    assert flat(pdf_text(pdf)).count("逐页加盖公章") == 120
+
+
+def test_markup_in_caller_text_is_shown_not_interpreted():
+    data = notice(DocumentKind.GENERIC, paragraphs=["A & B <b>不是标签</b>"])
+
+    assert "A&B<b>不是标签</b>" in flat(pdf_text(document_render(data=data)))
