@@ -13,6 +13,7 @@ Body wording: each kind has its standard paragraphs built from the fields; the c
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -446,3 +447,11 @@ def document_render(*, data: NoticeData) -> bytes:
                 lang=data.lang or "zh",
             )
         )
+
+
+def document_filename(*, data: NoticeData) -> str:
+    """A download name such as ``受理通知书-370102-20261125-000123.pdf`` (no path characters)."""
+    with translation.override(data.lang or "zh"):
+        title = data.title or str(DEFAULT_TITLES[DocumentKind(data.kind)])
+    stem = "-".join(part for part in (title, data.case_number) if part)
+    return re.sub(r'[\\/:*?"<>|\s]+', "_", stem) + ".pdf"

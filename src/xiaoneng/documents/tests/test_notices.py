@@ -12,7 +12,13 @@ from django.test import override_settings
 from xiaoneng.core.errors import ValidationFailed
 from xiaoneng.documents import fonts
 from xiaoneng.documents.layout import qr_matrix
-from xiaoneng.documents.notices import DocumentKind, NoticeData, TableData, document_render
+from xiaoneng.documents.notices import (
+    DocumentKind,
+    NoticeData,
+    TableData,
+    document_filename,
+    document_render,
+)
 
 from .factories import CASE_NUMBER, DEPARTMENT, QR_URL, long_supplement, notice
 
@@ -309,3 +315,13 @@ def test_markup_in_caller_text_is_shown_not_interpreted():
     data = notice(DocumentKind.GENERIC, paragraphs=["A & B <b>不是标签</b>"])
 
     assert "A&B<b>不是标签</b>" in flat(pdf_text(document_render(data=data)))
+
+
+def test_document_filename():
+    assert (
+        document_filename(data=notice(DocumentKind.ACCEPTANCE))
+        == "受理通知书-370102-20261125-000123.pdf"
+    )
+    assert document_filename(data=notice(DocumentKind.GENERIC, title="a/b c")) == (
+        "a_b_c-370102-20261125-000123.pdf"
+    )
