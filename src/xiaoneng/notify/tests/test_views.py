@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
 from xiaoneng.notify.models import Message
 from xiaoneng.notify.services import notify_send
@@ -71,3 +72,14 @@ def test_someone_elses_message_cannot_be_marked(client):
 
     assert response.status_code == 404
     assert Message.objects.get().read_at is None
+
+
+def test_messages_page_in_english(client, settings):
+    client.force_login(factories.applicant().user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+    with translation.override("zh-hans"):  # the request switches this thread to English
+        html = client.get("/accounts/messages/").content.decode()
+
+    assert "<h1>My messages</h1>" in html
+    assert "0 unread" in html

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.utils import translation
 
 from xiaoneng.audit.models import AuditEvent
 from xiaoneng.core.errors import ValidationFailed
@@ -489,3 +490,15 @@ def test_api_sms_session_then_me(client, commits):
     assert me.json()["full_name"] == "王五"
     assert me.json()["is_staff_member"] is False
     assert me.json()["applicant"]["mobile_masked"] == "138****8000"
+
+
+def test_pages_in_english(client, settings):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+    with translation.override("zh-hans"):  # the request switches this thread to English
+        register = client.get("/accounts/register/").content.decode()
+        login = client.get("/accounts/login/sms/").content.decode()
+
+    assert "<h1>Applicant registration</h1>" in register
+    assert "Get code" in register
+    assert "<h1>Log in with SMS code</h1>" in login
