@@ -353,7 +353,7 @@ def _numbered_canvas(font: str, labels: Labels) -> type:
 def pdf_build(page: Page) -> bytes:
     font = font_register()
     st = _styles(font, page.lang)
-    width = PAGE_W - 2 * MARGIN_X
+    width = PAGE_W - 2 * MARGIN_X - 12  # the frame pads 6 pt on each side
     story: list[Flowable] = [_p(page.title, st["title"])]
     if page.doc_number:
         story.append(_p(page.doc_number, st["docno"]))
