@@ -20,7 +20,7 @@ from xiaoneng.notify.services import (
     verification_code_issue,
     verification_code_verify,
 )
-from xiaoneng.org.tests import factories
+from xiaoneng.notify.tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -73,7 +73,7 @@ def test_console_backend_records_the_sms_and_the_delivery_log_masks_the_number()
 
 
 def test_in_site_message_goes_to_the_user_only():
-    user = factories.staff(username="u1").user
+    user = factories.user("u1")
 
     notify_send(user_id=user.pk, kind="case.accepted", subject="已受理", body="正文", link="/x/")
 
@@ -101,7 +101,7 @@ def test_a_failing_backend_is_retried_recorded_and_never_raised():
 
 @override_settings(XN_NOTIFY_BACKEND="xiaoneng.notify.no_such.Backend")
 def test_a_backend_that_cannot_be_loaded_is_recorded_not_raised():
-    user = factories.staff(username="u2").user
+    user = factories.user("u2")
 
     notify_send(user_id=user.pk, mobile=MOBILE, kind="k", subject="s", body="b")
 
@@ -121,8 +121,8 @@ def test_email_goes_through_the_backend_with_a_masked_log():
 
 
 def test_mark_read_is_own_messages_only_and_idempotent():
-    alice = factories.staff(username="alice").user
-    bob = factories.staff(username="bob").user
+    alice = factories.user("alice")
+    bob = factories.user("bob")
     notify_send(user_id=alice.pk, kind="k", subject="给 alice", body="")
     notify_send(user_id=bob.pk, kind="k", subject="给 bob", body="")
     bobs = Message.objects.get(recipient=bob)

@@ -7,7 +7,7 @@ from django.utils import translation
 
 from xiaoneng.notify.models import Message
 from xiaoneng.notify.services import notify_send
-from xiaoneng.org.tests import factories
+from xiaoneng.notify.tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -20,8 +20,8 @@ def test_messages_page_needs_login(client):
 
 
 def test_messages_page_shows_only_own_messages(client):
-    alice = factories.applicant(real_name="爱丽丝").user
-    bob = factories.applicant(real_name="鲍勃").user
+    alice = factories.user()
+    bob = factories.user()
     notify_send(user_id=alice.pk, kind="case.accepted", subject="您的申请已受理", body="办件号 X1")
     notify_send(user_id=bob.pk, kind="case.accepted", subject="鲍勃的办件已受理", body="Y2")
     client.force_login(alice)
@@ -38,7 +38,7 @@ def test_messages_page_shows_only_own_messages(client):
 
 
 def test_mark_read_then_follow_the_link(client):
-    alice = factories.applicant().user
+    alice = factories.user()
     notify_send(user_id=alice.pk, kind="k", subject="补正通知", body="", link="/items/")
     message = Message.objects.get()
     client.force_login(alice)
@@ -53,7 +53,7 @@ def test_mark_read_then_follow_the_link(client):
 
 
 def test_a_foreign_link_is_not_followed(client):
-    alice = factories.applicant().user
+    alice = factories.user()
     notify_send(user_id=alice.pk, kind="k", subject="s", body="", link="https://evil.example/")
     client.force_login(alice)
 
@@ -63,8 +63,8 @@ def test_a_foreign_link_is_not_followed(client):
 
 
 def test_someone_elses_message_cannot_be_marked(client):
-    alice = factories.applicant().user
-    bob = factories.applicant().user
+    alice = factories.user()
+    bob = factories.user()
     notify_send(user_id=bob.pk, kind="k", subject="s", body="")
     client.force_login(alice)
 
@@ -75,7 +75,7 @@ def test_someone_elses_message_cannot_be_marked(client):
 
 
 def test_messages_page_in_english(client, settings):
-    client.force_login(factories.applicant().user)
+    client.force_login(factories.user())
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
 
     with translation.override("zh-hans"):  # the request switches this thread to English
