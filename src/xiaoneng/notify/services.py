@@ -34,6 +34,7 @@ __all__ = [
     "message_mark_read",
     "notify_send",
     "verification_code_issue",
+    "verification_code_purge",
     "verification_code_verify",
 ]
 
@@ -296,3 +297,11 @@ def verification_code_verify(*, mobile: str, purpose: str, code: str) -> None:
             )
         row.save(update_fields=["attempts", "dead_at"])
     raise failure
+
+
+def verification_code_purge(*, older_than: dt.timedelta = dt.timedelta(days=2)) -> int:
+    """Delete codes older than ``older_than`` (the daily limit needs only today's)."""
+    deleted, _by_model = VerificationCode.objects.filter(
+        created_at__lt=timezone.now() - older_than
+    ).delete()
+    return deleted

@@ -18,8 +18,10 @@ from xiaoneng.notify.services import (
     message_mark_read,
     notify_send,
     verification_code_issue,
+    verification_code_purge,
     verification_code_verify,
 )
+from xiaoneng.notify.tasks import notify_deliver
 from xiaoneng.notify.tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -297,3 +299,21 @@ def test_bad_mobile_and_purpose_are_named():
         verification_code_issue(mobile=MOBILE, purpose="Bad Purpose")
     assert exc.value.field == "purpose"
     assert VerificationCode.objects.count() == 0
+
+
+def test_old_codes_are_purged_but_todays_kept(django_capture_on_commit_callbacks):
+    with time_machine.travel(T0, tick=False):
+        _issue(django_capture_on_commit_callbacks)
+    with time_machine.travel(T0 + dt.timedelta(days=2, minutes=1), tick=False):
+        _issue(django_capture_on_commit_callbacks)
+        assert verification_code_purge() == 1
+    assert VerificationCode.objects.count() == 1
+
+
+def test_the_deliver_task_sends_like_notify_send():
+    user = factories.user()
+
+    notify_deliver.delay(user_id=user.pk, mobile=MOBILE, kind="k", subject="标题", body="正文")
+
+    assert Message.objects.get().recipient_id == user.pk
+    assert backends.outbox[-1].text == "标题：正文"
