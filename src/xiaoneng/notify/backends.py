@@ -7,10 +7,11 @@ the outcome and never lets the failure reach its caller.
 from __future__ import annotations
 
 import logging
+import sys
 from collections import deque
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TextIO, runtime_checkable
 
 from django.conf import settings
 from django.utils import timezone
@@ -43,14 +44,25 @@ outbox: deque[SentItem] = deque(maxlen=500)
 
 
 class ConsoleBackend:
-    """The embedded default: writes each SMS / e-mail to the log and to :data:`outbox`."""
+    """The embedded default: each SMS / e-mail goes to the server's console (stderr, like
+    Django's console e-mail backend, so a demo user can read the code whatever the log
+    level), to the log at INFO, and to :data:`outbox`."""
+
+    stream: TextIO | None = None  # None: sys.stderr at the time of sending
+
+    def _write(self, line: str) -> None:
+        stream = self.stream or sys.stderr
+        stream.write(line + "\n")
+        stream.flush()
 
     def send_sms(self, mobile: str, text: str) -> None:
         outbox.append(SentItem(channel="sms", to=mobile, subject="", text=text))
+        self._write(f"[SMS → {mobile}] {text}")
         logger.info("SMS to %s: %s", mobile, text)
 
     def send_email(self, address: str, subject: str, body: str) -> None:
         outbox.append(SentItem(channel="email", to=address, subject=subject, text=body))
+        self._write(f"[E-mail → {address}] {subject}\n{body}")
         logger.info("E-mail to %s: %s\n%s", address, subject, body)
 
 

@@ -236,7 +236,9 @@ def verification_code_issue(*, mobile: str, purpose: str) -> None:
             created_at=now,
             expires_at=now + dt.timedelta(seconds=CODE_TTL_SECONDS),
         )
-        text = _("您的验证码为 %(code)s，%(minutes)d 分钟内有效。如非本人操作，请忽略。") % {
+        text = _(
+            "【效能政务】您的验证码为 %(code)s，%(minutes)d 分钟内有效。如非本人操作，请忽略。"
+        ) % {
             "code": code,
             "minutes": CODE_TTL_SECONDS // 60,
         }
@@ -245,7 +247,7 @@ def verification_code_issue(*, mobile: str, purpose: str) -> None:
             lambda: notify_send(
                 mobile=mobile,
                 kind=f"verification_code.{purpose}",
-                subject=_("【效能政务】"),
+                subject="",
                 body=text,
             ),
             robust=True,

@@ -146,12 +146,9 @@ def code_send(request: HttpRequest) -> HttpResponse:
     try:
         services.applicant_code_send(mobile=request.POST.get("mobile", ""), purpose=purpose)
     except DomainError as exc:
-        return render(
-            request,
-            "org/_code_status.html",
-            {"error": str(exc.message)},
-            status=exc.status,
-        )
+        # htmx swaps only 2xx answers by default: it gets the error line with 200.
+        status = 200 if request.headers.get("HX-Request") else exc.status
+        return render(request, "org/_code_status.html", {"error": str(exc.message)}, status=status)
     text = _code_sent_text(normalize_mobile(request.POST.get("mobile", "")))
     return render(request, "org/_code_status.html", {"sent": text})
 

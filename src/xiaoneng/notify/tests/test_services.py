@@ -163,7 +163,7 @@ def test_a_code_is_six_digits_stored_hashed_and_sent_after_commit(
     assert code not in row.code_hash
     assert (
         backends.outbox[-1].text
-        == f"【效能政务】：您的验证码为 {code}，5 分钟内有效。如非本人操作，请忽略。"
+        == f"【效能政务】您的验证码为 {code}，5 分钟内有效。如非本人操作，请忽略。"
     )
     assert Delivery.objects.get().kind == "verification_code.login"
 

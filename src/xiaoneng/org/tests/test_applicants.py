@@ -303,8 +303,15 @@ def test_code_button_shows_the_wait_when_pressed_twice(client, commits):
     with commits():
         again = client.post("/accounts/codes/", {"mobile": MOBILE, "purpose": "register"})
 
+    with commits():
+        swapped = client.post(
+            "/accounts/codes/", {"mobile": MOBILE, "purpose": "register"}, HTTP_HX_REQUEST="true"
+        )
+
     assert again.status_code == 429
     assert re.search(r"验证码发送过于频繁，请 \d+ 秒后再试。", again.content.decode())
+    assert swapped.status_code == 200  # htmx swaps only 2xx answers
+    assert re.search(r"验证码发送过于频繁，请 \d+ 秒后再试。", swapped.content.decode())
 
 
 def test_register_page_shows_field_errors_and_saves_nothing(client, commits):
