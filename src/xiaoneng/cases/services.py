@@ -1868,14 +1868,13 @@ def _deem_renewal_one(case_id: int, today: dt.date) -> bool:
             decided_at=now,
             deemed=True,
         )
-        period = (old.valid_until - old.valid_from) if old.valid_until else dt.timedelta(0)
         start = old.valid_until + dt.timedelta(days=1)
         licence = _issue(
             case,
             name=old.name,
             scope_text=old.scope,
             valid_from=start,
-            valid_until=start + period,
+            valid_until=renewed_until(old.valid_from, old.valid_until),
             staff_id=None,
             now=now,
         )
@@ -1892,6 +1891,20 @@ def _deem_renewal_one(case_id: int, today: dt.date) -> bool:
             % {"old": old.number, "new": licence.number, "until": licence.valid_until},
         )
         return True
+
+
+def renewed_until(valid_from: dt.date, valid_until: dt.date) -> dt.date:
+    """The end of a renewed validity period of the same length, following on: whole years
+    stay whole years (2026-03-02..2027-03-01 → ..2028-03-01), otherwise the same days."""
+    after = valid_until + dt.timedelta(days=1)
+    years = after.year - valid_from.year
+    try:
+        whole_years = years > 0 and valid_from.replace(year=valid_from.year + years) == after
+        if whole_years:
+            return after.replace(year=after.year + years) - dt.timedelta(days=1)
+    except ValueError:  # 29 February
+        pass
+    return valid_until + (after - valid_from)
 
 
 def cases_deemed_renewal(*, today: dt.date | None = None, batch_size: int = 500) -> int:

@@ -138,23 +138,23 @@ def world() -> World:
     assist_b = org_factories.department("示范市消防救援支队", city)
     assist_c = org_factories.department("示范市生态环境局", city)
     other = org_factories.department("示范市交通运输局", city)
-    clerk = org_factories.staff([Role.CLERK], lead)
-    approver_a = org_factories.staff([Role.APPROVER], lead)
-    approver_a2 = org_factories.staff([Role.APPROVER], lead)
-    approver_b = org_factories.staff([Role.APPROVER], assist_b)
-    approver_c = org_factories.staff([Role.APPROVER], assist_c)
-    chief = org_factories.staff([Role.APPROVER], lead)
+    clerk = org_factories.staff([Role.CLERK], lead, password=None)
+    approver_a = org_factories.staff([Role.APPROVER], lead, password=None)
+    approver_a2 = org_factories.staff([Role.APPROVER], lead, password=None)
+    approver_b = org_factories.staff([Role.APPROVER], assist_b, password=None)
+    approver_c = org_factories.staff([Role.APPROVER], assist_c, password=None)
+    chief = org_factories.staff([Role.APPROVER], lead, password=None)
     org_services.chief_representative_appoint(
         actor=None,
         staff=chief,
         authorisation="示市监〔2026〕1号",
         authorised_on=dt.date(2026, 1, 5),
     )
-    head = org_factories.staff([Role.APPROVER], lead)
+    head = org_factories.staff([Role.APPROVER], lead, password=None)
     lead.head = head
     lead.save(update_fields=["head"])
-    office = org_factories.staff([Role.APPROVAL_OFFICE], other)
-    outsider = org_factories.staff([Role.APPROVER, Role.CLERK], other)
+    office = org_factories.staff([Role.APPROVAL_OFFICE], other, password=None)
+    outsider = org_factories.staff([Role.APPROVER, Role.CLERK], other, password=None)
     w = World(
         lead=lead,
         assist_b=assist_b,

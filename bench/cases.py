@@ -1,0 +1,186 @@
+"""Benchmark of the approval hall (issue 4): full case lifecycles through the service layer.
+
+One lifecycle = submit (online, one PDF material, idempotency key) → accept → a parallel
+step of three departments (each task claimed, then approved: six actions) → decision →
+licence: ten human actions, each its own transaction, as in real use. Every deadline is a
+persisted clock timer (intake, promised, statutory, three step timers, delivery) and every
+action writes its audit events, so nothing is skipped that production does.
+
+Runs in a throwaway database (SQLite file ``bench-cases.sqlite3`` under ``XN_DATA_DIR``, or
+the PostgreSQL database named by ``XN_DATABASE_URL`` — use ``xn_bench_cases``: it is
+dropped and recreated). Prints lifecycles per second and queries / commits per lifecycle.
+Run: .venv/bin/python bench/cases.py [LIFECYCLES]
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xiaoneng.settings")
+os.environ.setdefault("XN_AUDIT_SEAL_SECONDS", "3600")
+
+import django
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+LIFECYCLES = int(sys.argv[1]) if len(sys.argv) > 1 else 300
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+class Counting:
+    """Counts statements and commits (explicit COMMITs and autocommitted writes)."""
+
+    def __init__(self) -> None:
+        self.queries = 0
+        self.commits = 0
+        self.kinds: Counter[str] = Counter()
+
+    def __call__(self, execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        self.queries += 1
+        head = sql.lstrip().split(" ", 1)[0].upper()
+        self.kinds[head] += 1
+        if not connection.in_atomic_block and head in {"INSERT", "UPDATE", "DELETE"}:
+            self.commits += 1
+        return execute(sql, params, many, context)
+
+
+def setup_world():  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from xiaoneng.catalog.tests import factories as catalog_factories
+    from xiaoneng.org import services as org_services
+    from xiaoneng.org.models import Role, User
+    from xiaoneng.org.tests import factories as org_factories
+
+    city = org_factories.region()
+    lead = org_factories.department("示范市市场监督管理局", city)
+    dept_b = org_factories.department("示范市消防救援支队", city)
+    dept_c = org_factories.department("示范市生态环境局", city)
+    clerk = org_factories.staff([Role.CLERK], lead, password=None)
+    approvers = [
+        org_factories.staff([Role.APPROVER], d, password=None) for d in (lead, dept_b, dept_c)
+    ]
+    org_services.chief_representative_appoint(
+        actor=None,
+        staff=approvers[0],
+        authorisation="示市监〔2026〕1号",
+        authorised_on=dt.date(2026, 1, 5),
+    )
+
+    def task(name, dept, lead_):  # type: ignore[no-untyped-def]
+        return {
+            "name": name,
+            "department": dept.credit_code,
+            "is_lead": lead_,
+            "limit": {"value": 5, "unit": "working_days"},
+        }
+
+    item = catalog_factories.published_item(
+        lead,
+        process=[
+            {
+                "name": "联合审查",
+                "tasks": [
+                    task("主办审查", lead, True),
+                    task("消防审查", dept_b, False),
+                    task("环保审查", dept_c, False),
+                ],
+            }
+        ],
+    )
+    applicant = User.objects.create_user(username="bench-applicant", password=None)
+    users = {
+        "applicant": applicant,
+        "clerk": clerk.user,
+        "approvers": [a.user for a in approvers],
+    }
+    # warm the scope caches the way a logged-in session would
+    from xiaoneng.org.selectors import actor_scope
+
+    for user in [users["clerk"], *users["approvers"]]:
+        actor_scope(user)
+    return item, users
+
+
+def lifecycle(item, users, n: int) -> None:  # type: ignore[no-untyped-def]
+    from xiaoneng.cases import services
+    from xiaoneng.cases.models import CaseTask
+
+    applicant = services.ApplicantInfo(
+        kind="person", name="李四", id_number="11010519491231002X", mobile="13800138000"
+    )
+    requirement = item.materials.all()[0].pk if n == 0 else item._bench_requirement
+    item._bench_requirement = requirement
+    case = services.case_submit(
+        actor=users["applicant"],
+        item=item,
+        applicant=applicant,
+        materials=[
+            services.MaterialUpload(
+                file=SimpleUploadedFile("申请书.pdf", PDF), requirement_id=requirement
+            )
+        ],
+        idempotency_key=f"bench-{n}",
+    )
+    clerk = users["clerk"]
+    case = services.case_accept(case=case, actor=clerk)
+    tasks = list(CaseTask.objects.filter(case=case).order_by("position"))
+    for task, user in zip(tasks, users["approvers"], strict=True):
+        task = services.task_claim(task=task, actor=user)
+        services.task_approve(task=task, actor=user)
+    services.case_decide(
+        case=case, actor=users["approvers"][0], outcome="grant", reasons="符合条件"
+    )
+    services.licence_issue(case=case, actor=users["approvers"][0], scope="预包装食品销售")
+
+
+def main() -> None:
+    old_name = connection.settings_dict["NAME"]
+    test = connection.settings_dict.setdefault("TEST", {})
+    if connection.vendor == "sqlite":
+        test["NAME"] = str(Path(old_name).with_name("bench-cases.sqlite3"))
+    else:
+        test["NAME"] = old_name if "bench" in old_name else f"bench_cases_{old_name}"
+    media = tempfile.mkdtemp(prefix="xn-bench-cases-media-")
+    settings.MEDIA_ROOT = media
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    try:
+        item, users = setup_world()
+        lifecycle(item, users, 0)  # warm-up (caches, prepared plans)
+        counter = Counting()
+        with connection.execute_wrapper(counter), CaptureQueriesContext(connection) as captured:
+            lifecycle(item, users, 1)
+        per_queries = len(captured.captured_queries)
+        t0 = time.perf_counter()
+        for n in range(2, LIFECYCLES + 2):
+            lifecycle(item, users, n)
+        took = time.perf_counter() - t0
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+    # explicit transactions: one per human action (10) + autocommitted writes
+    commits = 10 + counter.commits
+    load = os.getloadavg()[0]
+    print(f"cases bench — {connection.vendor}, Python {platform.python_version()}, load {load:.1f}")
+    print(
+        f"  {LIFECYCLES} lifecycles in {took:.2f} s = {LIFECYCLES / took:,.1f} lifecycles/s"
+        f" ({took / LIFECYCLES * 1000:.2f} ms each, {10 * LIFECYCLES / took:,.0f} actions/s)"
+    )
+    print(
+        f"  per lifecycle: {per_queries} queries, {commits} commits;"
+        f" by statement: {dict(counter.kinds.most_common())}"
+    )
+
+
+if __name__ == "__main__":
+    main()
