@@ -1,4 +1,4 @@
-"""Accounts API (``/api/v1/accounts/``): codes, applicant registration, SMS log-in, tokens.
+"""Accounts API (``/api/v1/accounts/``): codes, applicant registration, tokens, the user.
 
 Thin: each operation parses its own schema, calls one service or selector and maps the
 result to its own output schema. Errors are :class:`~xiaoneng.core.errors.DomainError`
@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.contrib.auth import login
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
@@ -63,9 +62,10 @@ class ApplicantOut(Schema):
     created_at: dt.datetime
 
 
-class SmsLoginIn(Schema):
+class SmsTokenIn(Schema):
     mobile: str
-    code: str = Field(description="登录用途的短信验证码")
+    code: str = Field(description="登录用途（login）的短信验证码")
+    name: str = Field(description="令牌名称，例如客户端名称")
 
 
 class MeOut(Schema):
@@ -142,7 +142,7 @@ def _user(request: HttpRequest) -> User:
 # --------------------------------------------------------------------------- operations
 
 
-@router.post("/codes", response={202: CodeSentOut}, summary="获取短信验证码")
+@router.post("/codes", response={202: CodeSentOut}, summary="获取短信验证码 / send an SMS code")
 def code_send(request: HttpRequest, payload: CodeIn) -> Status[CodeSentOut]:
     services.applicant_code_send(mobile=payload.mobile, purpose=payload.purpose)
     return Status(
@@ -155,37 +155,57 @@ def code_send(request: HttpRequest, payload: CodeIn) -> Status[CodeSentOut]:
     )
 
 
-@router.post("/applicants", response={201: ApplicantOut}, summary="申请人注册")
+@router.post(
+    "/applicants", response={201: ApplicantOut}, summary="申请人注册 / register an applicant"
+)
 def applicant_register(request: HttpRequest, payload: ApplicantIn) -> Status[ApplicantOut]:
     applicant = services.applicant_register(**payload.dict())
     return Status(201, _applicant_out(applicant))
 
 
-@router.post("/sessions", response=MeOut, summary="短信验证码登录（建立会话）")
-def sms_login(request: HttpRequest, payload: SmsLoginIn) -> MeOut:
-    user = services.applicant_login_code_check(mobile=payload.mobile, code=payload.code)
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    return _me_out(user)
+@router.post(
+    "/tokens/sms",
+    response={201: TokenIssuedOut},
+    summary="用短信验证码换取 API 令牌 / exchange an SMS log-in code for an API token",
+)
+def token_issue_by_sms(request: HttpRequest, payload: SmsTokenIn) -> Status[dict[str, Any]]:
+    """For clients without a browser session: no cookie is set, so no CSRF is involved."""
+    token, key = services.api_token_issue_by_sms(
+        mobile=payload.mobile, code=payload.code, name=payload.name
+    )
+    return Status(201, _token_out(token, key=key))
 
 
-@router.get("/me", response=MeOut, auth=API_AUTH, summary="当前用户")
+@router.get("/me", response=MeOut, auth=API_AUTH, summary="当前用户 / the current user")
 def me(request: HttpRequest) -> MeOut:
     return _me_out(_user(request))
 
 
-@router.get("/tokens", response=list[TokenOut], auth=API_AUTH, summary="我的 API 令牌")
+@router.get(
+    "/tokens", response=list[TokenOut], auth=API_AUTH, summary="我的 API 令牌 / my API tokens"
+)
 def token_list(request: HttpRequest) -> list[dict[str, Any]]:
     return [_token_out(t) for t in selectors.api_token_list(user=_user(request))]
 
 
-@router.post("/tokens", response={201: TokenIssuedOut}, auth=django_auth, summary="创建 API 令牌")
+@router.post(
+    "/tokens",
+    response={201: TokenIssuedOut},
+    auth=django_auth,
+    summary="创建 API 令牌 / issue an API token",
+)
 def token_issue(request: HttpRequest, payload: TokenIn) -> Status[dict[str, Any]]:
     user = _user(request)
     token, key = services.api_token_issue(actor=user, user=user, name=payload.name)
     return Status(201, _token_out(token, key=key))
 
 
-@router.delete("/tokens/{token_id}", response={204: None}, auth=API_AUTH, summary="吊销 API 令牌")
+@router.delete(
+    "/tokens/{token_id}",
+    response={204: None},
+    auth=API_AUTH,
+    summary="吊销 API 令牌 / revoke an API token",
+)
 def token_revoke(request: HttpRequest, token_id: int) -> Status[None]:
     services.api_token_revoke(actor=_user(request), token_id=token_id)
     return Status(204, None)

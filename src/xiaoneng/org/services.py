@@ -508,6 +508,25 @@ def api_token_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def _clean_token_name(name: str) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationFailed(_("请填写令牌名称。"), field="name", code="required")
+    if len(name) > 64:
+        raise ValidationFailed(_("令牌名称不能超过64个字。"), field="name")
+    return name
+
+
+def api_token_issue_by_sms(*, mobile: str, code: str, name: str) -> tuple[ApiToken, str]:
+    """An applicant's client exchanges a log-in code for a token (no browser session).
+
+    The name is checked before the code, so a bad name does not use the code up.
+    """
+    name = _clean_token_name(name)
+    user = applicant_login_code_check(mobile=mobile, code=code)
+    return api_token_issue(actor=user, user=user, name=name)
+
+
 @transaction.atomic
 def api_token_issue(*, actor: Any, user: User, name: str) -> tuple[ApiToken, str]:
     """Issue a token for ``user`` (the actor themself, or a platform admin for anyone).
@@ -516,20 +535,14 @@ def api_token_issue(*, actor: Any, user: User, name: str) -> tuple[ApiToken, str
     """
     if actor is None or (actor.pk != user.pk and not actor_scope(actor).everything):
         raise PermissionDenied(_("只能为自己的账号创建 API 令牌。"))
-    name = " ".join((name or "").split())
-    errors = FieldErrorCollector()
-    if not name:
-        errors.add("name", _("请填写令牌名称。"), code="required")
-    elif len(name) > 64:
-        errors.add("name", _("令牌名称不能超过64个字。"))
+    name = _clean_token_name(name)
     active = ApiToken.objects.filter(user=user, revoked_at__isnull=True).count()
     if active >= API_TOKEN_MAX_ACTIVE:
-        errors.add(
-            "name",
+        raise ValidationFailed(
             _("有效令牌已达 %(max)d 个，请先吊销不用的令牌。") % {"max": API_TOKEN_MAX_ACTIVE},
+            field="name",
             code="too_many",
         )
-    errors.raise_if_any()
     if not user.is_active:
         raise PermissionDenied(_("该账号已停用，请联系平台管理员。"))
     key = API_TOKEN_PREFIX + secrets.token_urlsafe(32)

@@ -12,7 +12,7 @@ from xiaoneng.core.errors import ValidationFailed
 from xiaoneng.notify import backends
 from xiaoneng.notify.models import VerificationCode
 from xiaoneng.org import services
-from xiaoneng.org.models import Applicant, User
+from xiaoneng.org.models import ApiToken, Applicant, User
 from xiaoneng.org.tests import factories
 from xiaoneng.org.views import APPLICANT_HOME_URL
 
@@ -475,8 +475,55 @@ def test_api_code_rate_limit_is_429(client, commits):
     assert response.json()["code"] == "rate_limited"
 
 
-def test_api_sms_session_then_me(client, commits):
+def test_api_sms_code_for_a_token_then_me(client, commits):
     factories.applicant(mobile_=MOBILE, real_name="王五")
+    with commits():
+        client.post(
+            "/api/v1/accounts/codes",
+            {"mobile": MOBILE, "purpose": "login"},
+            content_type="application/json",
+        )
+
+    issued = client.post(
+        "/api/v1/accounts/tokens/sms",
+        {"mobile": MOBILE, "code": _sent_code(), "name": "手机客户端"},
+        content_type="application/json",
+    )
+    me = client.get("/api/v1/accounts/me", HTTP_AUTHORIZATION=f"Bearer {issued.json()['key']}")
+
+    assert issued.status_code == 201
+    assert issued.json()["name"] == "手机客户端"
+    assert "sessionid" not in issued.cookies
+    assert me.status_code == 200
+    assert me.json()["full_name"] == "王五"
+    assert me.json()["is_staff_member"] is False
+    assert me.json()["applicant"]["mobile_masked"] == "138****8000"
+
+
+def test_api_sms_token_with_a_wrong_code_issues_nothing(client, commits):
+    factories.applicant(mobile_=MOBILE)
+    with commits():
+        client.post(
+            "/api/v1/accounts/codes",
+            {"mobile": MOBILE, "purpose": "login"},
+            content_type="application/json",
+        )
+    wrong = f"{(int(_sent_code()) + 1) % 10**6:06d}"
+
+    response = client.post(
+        "/api/v1/accounts/tokens/sms",
+        {"mobile": MOBILE, "code": wrong, "name": "x"},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 422
+    assert response.json()["field"] == "code"
+    assert response.json()["message"] == "验证码不正确，还可尝试 4 次。"
+    assert not ApiToken.objects.exists()
+
+
+def test_api_sms_token_checks_the_name_before_using_the_code(client, commits):
+    factories.applicant(mobile_=MOBILE)
     with commits():
         client.post(
             "/api/v1/accounts/codes",
@@ -485,18 +532,20 @@ def test_api_sms_session_then_me(client, commits):
         )
     code = _sent_code()
 
-    login = client.post(
-        "/api/v1/accounts/sessions",
-        {"mobile": MOBILE, "code": code},
+    bad = client.post(
+        "/api/v1/accounts/tokens/sms",
+        {"mobile": MOBILE, "code": code, "name": " "},
         content_type="application/json",
     )
-    me = client.get("/api/v1/accounts/me")
+    good = client.post(
+        "/api/v1/accounts/tokens/sms",
+        {"mobile": MOBILE, "code": code, "name": "客户端"},
+        content_type="application/json",
+    )
 
-    assert login.status_code == 200
-    assert me.status_code == 200
-    assert me.json()["full_name"] == "王五"
-    assert me.json()["is_staff_member"] is False
-    assert me.json()["applicant"]["mobile_masked"] == "138****8000"
+    assert (bad.status_code, bad.json()["field"]) == (422, "name")
+    assert bad.json()["message"] == "请填写令牌名称。"
+    assert good.status_code == 201
 
 
 def test_pages_in_english(client, settings):

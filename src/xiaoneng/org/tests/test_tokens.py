@@ -205,3 +205,15 @@ def test_openapi_documents_bearer_auth(client):
         "type": "http",
         "scheme": "bearer",
     }
+
+
+def test_at_most_twenty_active_tokens():
+    user = factories.applicant().user
+    tokens = [services.api_token_issue(actor=user, user=user, name=f"t{i}")[0] for i in range(20)]
+
+    with pytest.raises(ValidationFailed) as exc:
+        services.api_token_issue(actor=user, user=user, name="one more")
+    assert str(exc.value.message) == "有效令牌已达 20 个，请先吊销不用的令牌。"
+    services.api_token_revoke(actor=user, token_id=tokens[0].pk)
+    services.api_token_issue(actor=user, user=user, name="one more")
+    assert ApiToken.objects.filter(user=user, revoked_at__isnull=True).count() == 20
