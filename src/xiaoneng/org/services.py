@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import unicodedata
 from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
@@ -368,6 +369,12 @@ class CodePurpose(StrEnum):
     LOGIN = "login"
 
 
+def _clean_name(value: str) -> tuple[str, bool]:
+    """Collapse whitespace; report control characters (PostgreSQL refuses NUL in text)."""
+    text = " ".join((value or "").split())
+    return text, any(unicodedata.category(ch) == "Cc" for ch in text)
+
+
 def _mobile_taken(mobile: str) -> bool:
     return (
         User.objects.filter(mobile=mobile).exists()
@@ -413,8 +420,10 @@ def applicant_register(
     except ValidationFailed as exc:
         errors.add("mobile", exc.message, code=exc.code)
         mobile = ""
-    real_name = " ".join((real_name or "").split())
-    if not real_name:
+    real_name, bad_chars = _clean_name(real_name)
+    if bad_chars:
+        errors.add("real_name", _("姓名含有无效字符。"))
+    elif not real_name:
         errors.add("real_name", _("请填写姓名。"), code="required")
     elif len(real_name) > 64:
         errors.add("real_name", _("姓名不能超过64个字。"))
@@ -423,11 +432,13 @@ def applicant_register(
     except ValidationFailed as exc:
         errors.add("resident_id", exc.message, code=exc.code)
         resident_id = ""
-    enterprise_name = " ".join((enterprise_name or "").split())
+    enterprise_name, enterprise_bad_chars = _clean_name(enterprise_name)
     if kind not in ApplicantKind.values:
         errors.add("kind", _("申请人类型无效。"))
     elif kind == ApplicantKind.ENTERPRISE:
-        if not enterprise_name:
+        if enterprise_bad_chars:
+            errors.add("enterprise_name", _("企业名称含有无效字符。"))
+        elif not enterprise_name:
             errors.add("enterprise_name", _("请填写企业名称。"), code="required")
         elif len(enterprise_name) > 200:
             errors.add("enterprise_name", _("企业名称不能超过200个字。"))
@@ -509,7 +520,9 @@ def api_token_hash(key: str) -> str:
 
 
 def _clean_token_name(name: str) -> str:
-    name = " ".join((name or "").split())
+    name, bad_chars = _clean_name(name)
+    if bad_chars:
+        raise ValidationFailed(_("令牌名称含有无效字符。"), field="name")
     if not name:
         raise ValidationFailed(_("请填写令牌名称。"), field="name", code="required")
     if len(name) > 64:

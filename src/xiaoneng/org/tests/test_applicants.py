@@ -133,6 +133,7 @@ def test_person_registration_ignores_enterprise_fields(send_code):
         ),
         ("resident_id", "", "居民身份证号码无效：应为18位且出生日期、校验码正确。"),
         ("real_name", "  ", "请填写姓名。"),
+        ("real_name", "张\x00三", "姓名含有无效字符。"),
         ("kind", "robot", "申请人类型无效。"),
         ("code", "", "请填写短信验证码。"),
     ],
