@@ -255,7 +255,9 @@ def case_times(*, actor: Any, number: str, now: dt.datetime | None = None) -> Ca
         )
     }
     tasks = list(
-        CaseTask.objects.filter(case=case, state__in=list(rules.OPEN_TASK_STATES))
+        CaseTask.objects.filter(
+            case=case, state__in=list(rules.OPEN_TASK_STATES), step__state=StepState.ACTIVE
+        )
         .select_related("timer__region", "department", "step")
         .order_by("step__position", "position")
     )

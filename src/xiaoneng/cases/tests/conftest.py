@@ -13,6 +13,11 @@ def at(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text).replace(tzinfo=CST)
 
 
+def due(timer):
+    """The due time of a timer or time-left record (which may be None in the types)."""
+    return timer.due_at
+
+
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
@@ -21,7 +26,7 @@ def _media(settings, tmp_path):
 @pytest.fixture
 def travel():
     """``travel("2026-03-02 10:00")`` moves the clock (Beijing time) and keeps it still."""
-    travellers = []
+    travellers: list = []
 
     def go(text: str):
         if travellers:

@@ -23,7 +23,7 @@ from xiaoneng.core.errors import Conflict, InvalidState, PermissionDenied, Valid
 from xiaoneng.deadlines.models import Timer, TimerStatus
 
 from . import factories
-from .conftest import at
+from .conftest import at, due
 
 pytestmark = pytest.mark.django_db
 
@@ -215,10 +215,10 @@ def test_accept_copies_the_process_and_starts_every_timer(world, travel):
         (world.assist_b, False, "pending"),
         (world.assist_c, False, "pending"),
     ]
-    assert {t.timer.due_at for t in tasks} == {at("2026-03-06 17:30")}
-    assert case.promised_timer.due_at == at("2026-03-17 17:30")
-    assert case.statutory_timer.due_at == at("2026-03-31 17:30")
-    assert Timer.objects.get(pk=case.intake_timer_id).status == TimerStatus.DONE
+    assert {due(t.timer) for t in tasks} == {at("2026-03-06 17:30")}
+    assert due(case.promised_timer) == at("2026-03-17 17:30")
+    assert due(case.statutory_timer) == at("2026-03-31 17:30")
+    assert timer_status_of(case.intake_timer_id) == TimerStatus.DONE
     assert CaseTask.objects.get(case=case, step__position=3).timer is None
 
 
@@ -251,7 +251,7 @@ def test_refusal_needs_reason_and_legal_basis(world):
         legal_basis="《中华人民共和国行政许可法》第三十二条第一款第（二）项",
     )
     assert (case.state, case.refusal_reason) == ("not_accepted", "申请事项不属于本机关职权范围")
-    assert Timer.objects.get(pk=case.intake_timer_id).status == TimerStatus.DONE
+    assert timer_status_of(case.intake_timer_id) == TimerStatus.DONE
 
 
 def _notice(world, case, *specs):
@@ -299,11 +299,11 @@ def test_acceptance_after_a_supplement_dates_from_completion(world, travel):
     )
     case = services.supplement_complete(case=case, actor=world.applicant)
     assert case.state == "received"
-    assert case.intake_timer.due_at == at("2026-03-17 17:30")
+    assert due(case.intake_timer) == at("2026-03-17 17:30")
     travel("2026-03-12 09:00")
     case = services.case_accept(case=case, actor=world.clerk.user)
     assert case.accepted_at == at("2026-03-10 11:00")
-    assert case.promised_timer.due_at == at("2026-03-24 17:30")
+    assert due(case.promised_timer) == at("2026-03-24 17:30")
 
 
 def test_after_five_working_days_no_notice_or_refusal_and_acceptance_dates_from_receipt(
@@ -383,3 +383,7 @@ def test_withdrawal_stops_every_timer(world):
         CaseTask.objects.filter(case=case, step__position=2).values_list("state", flat=True)
     ) == {TaskState.RETURNED}
     assert CaseStep.objects.get(case=case, position=2).state == StepState.ACTIVE
+
+
+def timer_status_of(timer_id):
+    return Timer.objects.get(pk=timer_id).status

@@ -71,19 +71,19 @@ def test_claims_belong_to_one_approver_of_the_department(world):
         services.task_approve(task=task, actor=world.approver_a.user)
     assert exc.value.code == "task_not_claimed"
     services.task_claim(task=task, actor=world.approver_a.user)
-    with pytest.raises(Conflict) as exc:
+    with pytest.raises(Conflict) as lost:
         services.task_claim(task=task, actor=world.approver_a2.user)
     assert (
-        str(exc.value.message)
+        str(lost.value.message)
         == f"该任务已由{world.approver_a.user}签收，不能签收；请刷新待办列表。"
     )
     with pytest.raises(Conflict):
         services.task_approve(task=task, actor=world.approver_a2.user)
     task.refresh_from_db()
     assert (task.state, task.assignee) == ("claimed", world.approver_a)
-    with pytest.raises(Conflict) as exc:
+    with pytest.raises(Conflict) as stale:
         services.task_approve(task=task, actor=world.approver_a.user, expected_version=1)
-    assert exc.value.code == "stale_version"
+    assert stale.value.code == "stale_version"
 
 
 def test_b_backup_acts_while_a_is_absent(world):
