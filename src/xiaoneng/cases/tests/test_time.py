@@ -252,3 +252,17 @@ def test_case_state_unchanged_when_a_special_procedure_is_refused(world):
             expected=Limit(20, LimitUnit.WORKING_DAYS),
         )
     assert Case.objects.get(pk=case.pk).state == "received"
+
+
+def test_periodic_jobs_are_scheduled_and_run_through_their_tasks(world, travel):
+    from xiaoneng.cases import tasks
+    from xiaoneng.schedule import periodic_jobs
+
+    names = {job.name: job.task for job in periodic_jobs()}
+    assert names["cases-auto-accept"] == "xiaoneng.cases.tasks.cases_auto_accept"
+    assert names["cases-deemed-approval"] == "xiaoneng.cases.tasks.cases_deemed_approval"
+    assert names["cases-deemed-renewal"] == "xiaoneng.cases.tasks.cases_deemed_renewal"
+    world.submit()
+    travel("2026-03-10 09:00")
+    assert (tasks.cases_auto_accept(), tasks.cases_deemed_approval()) == (1, 0)
+    assert tasks.cases_deemed_renewal() == 0
