@@ -83,6 +83,14 @@ class Case(TimeStampedModel):
         on_delete=models.PROTECT,
         related_name="cases",
     )
+    applicant = models.ForeignKey(
+        "org.Applicant",
+        verbose_name=_("申请人档案"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+    )
     applicant_kind = models.CharField(_("申请人类型"), max_length=12, choices=ApplicantKind.choices)
     applicant_name = models.CharField(_("申请人"), max_length=200)
     id_type = models.CharField(_("证件类型"), max_length=12, choices=IdType.choices)

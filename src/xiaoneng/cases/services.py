@@ -51,7 +51,7 @@ from xiaoneng.deadlines.services import (
     timer_resume,
     timer_start,
 )
-from xiaoneng.org.models import ChiefRepresentative, Role, Staff, Window
+from xiaoneng.org.models import Applicant, ChiefRepresentative, Role, Staff, Window
 from xiaoneng.org.selectors import Scope, actor_scope, staff_on_duty
 
 from . import rules
@@ -395,6 +395,7 @@ def _create_case(
     channel: str,
     agent_id: int | None,
     applicant_user: Any,
+    profile: Applicant | None,
     materials: Sequence[MaterialUpload],
     form_data: dict[str, Any] | None,
     idempotency_key: str,
@@ -431,6 +432,7 @@ def _create_case(
             channel=channel,
             state=CaseState.RECEIVED,
             applicant_user=applicant_user,
+            applicant=profile,
             agent_id=agent_id,
             form_data=form_data or {},
             is_green_channel=is_green_channel,
@@ -543,11 +545,34 @@ def _check_renewal(
 # --------------------------------------------------------------------------- applying
 
 
+def _profile_of(user: Any) -> Applicant | None:
+    if user is None or not getattr(user, "pk", None):
+        return None
+    return Applicant.objects.filter(user_id=user.pk).first()
+
+
+def applicant_info_from_profile(profile: Applicant) -> ApplicantInfo:
+    """The applicant identity of a registered account (person or enterprise)."""
+    if profile.kind == ApplicantKind.ENTERPRISE and profile.credit_code:
+        return ApplicantInfo(
+            kind=ApplicantKind.ENTERPRISE,
+            name=profile.enterprise_name,
+            id_number=profile.credit_code,
+            mobile=profile.mobile,
+        )
+    return ApplicantInfo(
+        kind=ApplicantKind.PERSON,
+        name=profile.real_name,
+        id_number=profile.resident_id,
+        mobile=profile.mobile,
+    )
+
+
 def case_submit(
     *,
     actor: Any,
     item: Item,
-    applicant: ApplicantInfo,
+    applicant: ApplicantInfo | None = None,
     materials: Sequence[MaterialUpload] = (),
     form_data: dict[str, Any] | None = None,
     idempotency_key: str = "",
@@ -560,6 +585,13 @@ def case_submit(
     """
     if actor is None or not getattr(actor, "is_authenticated", False):
         raise PermissionDenied(_("请先登录后再提交申请。"), code="login_required")
+    profile = _profile_of(actor)
+    if applicant is None:
+        if profile is None:
+            raise ValidationFailed(
+                _("请先完成实名登记，或填写申请人信息。"), field="applicant", code="required"
+            )
+        applicant = applicant_info_from_profile(profile)
     return _create_case(
         actor=actor,
         item=item,
@@ -567,6 +599,7 @@ def case_submit(
         channel=Channel.ONLINE,
         agent_id=None,
         applicant_user=actor,
+        profile=profile,
         materials=materials,
         form_data=form_data,
         idempotency_key=idempotency_key,
@@ -602,6 +635,7 @@ def case_receive(
         channel=Channel.WINDOW,
         agent_id=scope.staff_id,
         applicant_user=applicant_user,
+        profile=_profile_of(applicant_user),
         materials=materials,
         form_data=form_data,
         idempotency_key=idempotency_key,
@@ -1927,6 +1961,7 @@ __all__ = [
     "ApplicantInfo",
     "MaterialUpload",
     "SupplementItemSpec",
+    "applicant_info_from_profile",
     "case_accept",
     "case_decide",
     "case_decide_on_spot",

@@ -115,7 +115,7 @@ class World:
             "promised_limit": {"value": 10, "unit": "working_days"},
         }
 
-    def submit(self, item: Item | None = None, applicant: ApplicantInfo | None = None, **kw: Any):
+    def submit(self, item: Item | None = None, **kw: Any):
         item = item or self.item
         materials = kw.pop("materials", None)
         if materials is None:
@@ -123,10 +123,12 @@ class World:
                 MaterialUpload(file=pdf(), requirement_id=m.pk)
                 for m in item.materials.filter(necessity="required")
             ]
+        # applicant=None explicitly: the account's own profile
+        applicant = kw.pop("applicant") if "applicant" in kw else person()
         return case_submit(
             actor=kw.pop("actor", self.applicant),
             item=item,
-            applicant=applicant or person(),
+            applicant=applicant,
             materials=materials,
             **kw,
         )

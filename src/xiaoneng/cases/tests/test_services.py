@@ -21,6 +21,7 @@ from xiaoneng.cases.services import MaterialUpload, SupplementItemSpec
 from xiaoneng.catalog.tests import factories as catalog_factories
 from xiaoneng.core.errors import Conflict, InvalidState, PermissionDenied, ValidationFailed
 from xiaoneng.deadlines.models import Timer, TimerStatus
+from xiaoneng.org.tests import factories as org_factories
 
 from . import factories
 from .conftest import at, due
@@ -387,3 +388,28 @@ def test_withdrawal_stops_every_timer(world):
 
 def timer_status_of(timer_id):
     return Timer.objects.get(pk=timer_id).status
+
+
+def test_a_registered_applicant_applies_with_their_profile(world):
+    from xiaoneng.org.models import Applicant
+
+    user = factories.applicant_user()
+    profile = Applicant.objects.create(
+        user=user,
+        kind="enterprise",
+        real_name="王五",
+        resident_id=factories.resident_id(77),
+        enterprise_name="示范餐饮有限公司",
+        credit_code=org_factories.credit_code("990100", 777),
+        mobile="13700137000",
+    )
+    case = world.submit(actor=user, applicant=None)
+    assert (case.applicant, case.applicant_name, case.id_type, case.mobile) == (
+        profile,
+        "示范餐饮有限公司",
+        "credit_code",
+        "13700137000",
+    )
+    with pytest.raises(ValidationFailed) as exc:
+        world.submit(actor=factories.applicant_user(), applicant=None)
+    assert exc.value.field == "applicant"
