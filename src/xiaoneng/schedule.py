@@ -33,6 +33,7 @@ def periodic_jobs() -> list[PeriodicJob]:
             "audit-seal", "xiaoneng.audit.tasks.audit_seal", settings.XN_AUDIT_SEAL_SECONDS
         ),
         PeriodicJob("audit-redeliver", "xiaoneng.audit.tasks.audit_redeliver", 600),
+        PeriodicJob("notify-code-purge", "xiaoneng.notify.tasks.verification_code_purge", 3600),
         PeriodicJob("cases-auto-accept", "xiaoneng.cases.tasks.cases_auto_accept", 300),
         PeriodicJob("cases-deemed-approval", "xiaoneng.cases.tasks.cases_deemed_approval", 300),
         PeriodicJob("cases-deemed-renewal", "xiaoneng.cases.tasks.cases_deemed_renewal", 3600),

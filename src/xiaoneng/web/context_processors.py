@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy
 
 from xiaoneng.audit.models import AuditCheckpoint
 from xiaoneng.audit.selectors import audit_daily_checkpoint
+from xiaoneng.notify.selectors import message_unread_count
+from xiaoneng.org.selectors import actor_scope
 
 from .navigation import nav_for_user
 
@@ -39,10 +41,18 @@ class _Lazy:
         return self._value
 
 
+def _unread(user: Any) -> int:
+    if user is None or not user.is_authenticated:
+        return 0
+    return message_unread_count(user=user)
+
+
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     return {
         "xn_site_name": settings.SITE_NAME,
         "nav_entries": _Lazy(lambda: nav_for_user(user, request.path)),
         "audit_checkpoint": _Lazy(todays_checkpoint),
+        "unread_messages": _Lazy(lambda: _unread(user)),
+        "xn_is_staff": _Lazy(lambda: actor_scope(user).is_staff),
     }

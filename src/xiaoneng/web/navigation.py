@@ -50,9 +50,7 @@ LINKS: tuple[_Link, ...] = (
         _static("/staff/audit/"),
         roles=frozenset({Role.SUPERVISOR, Role.PLATFORM_ADMIN}),
     ),
-    _Link(
-        _("工作日历"), _static("/staff/calendar/"), roles=frozenset({Role.PLATFORM_ADMIN})
-    ),
+    _Link(_("工作日历"), _static("/staff/calendar/"), roles=frozenset({Role.PLATFORM_ADMIN})),
     _Link(_("系统管理"), _static("/admin/"), roles=frozenset({Role.PLATFORM_ADMIN})),
     _Link(_("办事指南"), _named("portal:item_list"), roles=frozenset(), public=True),
 )

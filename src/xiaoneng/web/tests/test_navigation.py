@@ -79,3 +79,28 @@ def test_real_scope_of_a_supervisor_drives_the_header(client):
     assert '<a href="/staff/" aria-current="page">工作台</a>' in html
     assert '<a href="/items/">办事指南</a>' in html
     assert "系统管理" not in html
+
+
+@pytest.mark.django_db
+def test_applicant_header_has_messages_with_unread_count_and_no_staff_entries(client):
+    from xiaoneng.notify.services import notify_send
+    from xiaoneng.org.tests import factories as org_factories
+
+    applicant = org_factories.applicant()
+    notify_send(
+        user_id=applicant.user_id, kind="test", subject="办件已受理", body="您的申请已受理。"
+    )
+    client.force_login(applicant.user)
+    page = client.get("/").content.decode()
+    assert 'id="nav-messages"' in page
+    assert '<span class="badge badge-red">1</span>' in page
+    assert "工作台" not in page
+    assert "办事指南" in page
+
+
+@pytest.mark.django_db
+def test_anonymous_header_offers_applicant_and_staff_log_in(client):
+    page = client.get("/").content.decode()
+    assert 'href="/accounts/login/sms/"' in page
+    assert 'href="/accounts/login/"' in page
+    assert 'id="nav-messages"' not in page
