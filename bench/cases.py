@@ -14,6 +14,8 @@ Run: .venv/bin/python bench/cases.py [LIFECYCLES]
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import platform
 import sys
@@ -35,6 +37,7 @@ from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 LIFECYCLES = int(sys.argv[1]) if len(sys.argv) > 1 else 300
+WORKERS = int(sys.argv[2]) if len(sys.argv) > 2 else 4  # concurrent processes (PostgreSQL)
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -101,6 +104,7 @@ def setup_world():  # type: ignore[no-untyped-def]
     )
     applicant = User.objects.create_user(username="bench-applicant", password=None)
     users = {
+        "requirement": item.materials.all()[0].pk,
         "applicant": applicant,
         "clerk": clerk.user,
         "approvers": [a.user for a in approvers],
@@ -113,36 +117,55 @@ def setup_world():  # type: ignore[no-untyped-def]
     return item, users
 
 
-def lifecycle(item, users, n: int) -> None:  # type: ignore[no-untyped-def]
+class PerAction:
+    """Queries of each human action of one lifecycle (for the report)."""
+
+    def __init__(self) -> None:
+        self.counts: list[tuple[str, int]] = []
+
+    @contextlib.contextmanager
+    def __call__(self, name: str):  # type: ignore[no-untyped-def]
+        with CaptureQueriesContext(connection) as captured:
+            yield
+        self.counts.append((name, len(captured.captured_queries)))
+
+
+@contextlib.contextmanager
+def _untimed(name: str):  # type: ignore[no-untyped-def]
+    yield
+
+
+def lifecycle(item, users, n: int, action=_untimed) -> None:  # type: ignore[no-untyped-def]
     from xiaoneng.cases import services
     from xiaoneng.cases.models import CaseTask
 
     applicant = services.ApplicantInfo(
         kind="person", name="李四", id_number="11010519491231002X", mobile="13800138000"
     )
-    requirement = item.materials.all()[0].pk if n == 0 else item._bench_requirement
-    item._bench_requirement = requirement
-    case = services.case_submit(
-        actor=users["applicant"],
-        item=item,
-        applicant=applicant,
-        materials=[
-            services.MaterialUpload(
-                file=SimpleUploadedFile("申请书.pdf", PDF), requirement_id=requirement
-            )
-        ],
-        idempotency_key=f"bench-{n}",
+    upload = services.MaterialUpload(
+        file=SimpleUploadedFile("申请书.pdf", PDF), requirement_id=users["requirement"]
     )
-    clerk = users["clerk"]
-    case = services.case_accept(case=case, actor=clerk)
+    with action("submit"):
+        case = services.case_submit(
+            actor=users["applicant"],
+            item=item,
+            applicant=applicant,
+            materials=[upload],
+            idempotency_key=f"bench-{n}",
+        )
+    with action("accept"):
+        case = services.case_accept(case=case, actor=users["clerk"])
     tasks = list(CaseTask.objects.filter(case=case).order_by("position"))
     for task, user in zip(tasks, users["approvers"], strict=True):
-        task = services.task_claim(task=task, actor=user)
-        services.task_approve(task=task, actor=user)
-    services.case_decide(
-        case=case, actor=users["approvers"][0], outcome="grant", reasons="符合条件"
-    )
-    services.licence_issue(case=case, actor=users["approvers"][0], scope="预包装食品销售")
+        with action("claim"):
+            task = services.task_claim(task=task, actor=user)
+        with action("approve"):
+            services.task_approve(task=task, actor=user)
+    decider = users["approvers"][0]
+    with action("decide"):
+        services.case_decide(case=case, actor=decider, outcome="grant", reasons="符合条件")
+    with action("licence"):
+        services.licence_issue(case=case, actor=decider, scope="预包装食品销售")
 
 
 def main() -> None:
@@ -157,19 +180,32 @@ def main() -> None:
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:
         item, users = setup_world()
-        lifecycle(item, users, 0)  # warm-up (caches, prepared plans)
-        counter = Counting()
-        with connection.execute_wrapper(counter), CaptureQueriesContext(connection) as captured:
-            lifecycle(item, users, 1)
-        per_queries = len(captured.captured_queries)
-        t0 = time.perf_counter()
-        for n in range(2, LIFECYCLES + 2):
-            lifecycle(item, users, n)
-        took = time.perf_counter() - t0
+        quiet = io.StringIO()  # the console notify backend prints every SMS
+        with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+            lifecycle(item, users, 0)  # warm-up (caches, prepared plans)
+            counter = Counting()
+            per_action = PerAction()
+            real_commit = connection.commit
+
+            def commit() -> None:
+                counter.commits += 1
+                real_commit()
+
+            connection.commit = commit  # type: ignore[method-assign]
+            with connection.execute_wrapper(counter), CaptureQueriesContext(connection) as cq:
+                lifecycle(item, users, 1, per_action)
+            connection.commit = real_commit  # type: ignore[method-assign]
+            per_queries = len(cq.captured_queries)
+            t0 = time.perf_counter()
+            for n in range(2, LIFECYCLES + 2):
+                lifecycle(item, users, n)
+            took = time.perf_counter() - t0
+            parallel = None
+            if connection.vendor == "postgresql" and WORKERS > 1:
+                parallel = run_workers(item, users, WORKERS, LIFECYCLES // WORKERS)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
-    # explicit transactions: one per human action (10) + autocommitted writes
-    commits = 10 + counter.commits
+    commits = counter.commits
     load = os.getloadavg()[0]
     print(f"cases bench — {connection.vendor}, Python {platform.python_version()}, load {load:.1f}")
     print(
@@ -180,6 +216,44 @@ def main() -> None:
         f"  per lifecycle: {per_queries} queries, {commits} commits;"
         f" by statement: {dict(counter.kinds.most_common())}"
     )
+    print("  queries per action: " + ", ".join(f"{name} {n}" for name, n in per_action.counts))
+    if parallel is not None:
+        total, secs = parallel
+        print(
+            f"  {WORKERS} processes: {total} lifecycles in {secs:.2f} s"
+            f" = {total / secs:,.1f} lifecycles/s"
+        )
+
+
+def run_workers(item, users, workers: int, each: int) -> tuple[int, float]:  # type: ignore[no-untyped-def]
+    """``workers`` forked processes, each running ``each`` lifecycles on its own
+    connection (PostgreSQL only: SQLite has one writer)."""
+    from django.db import connections
+
+    connections.close_all()
+    pids = []
+    t0 = time.perf_counter()
+    for k in range(workers):
+        pid = os.fork()
+        if pid == 0:  # child
+            code = 0
+            try:
+                for n in range(each):
+                    lifecycle(item, users, 1_000_000 * (k + 1) + n)
+            except BaseException:
+                import traceback
+
+                traceback.print_exc()
+                code = 1
+            finally:
+                connections.close_all()
+                os._exit(code)
+        pids.append(pid)
+    failed = sum(os.waitpid(pid, 0)[1] != 0 for pid in pids)
+    took = time.perf_counter() - t0
+    if failed:
+        raise SystemExit(f"{failed} worker(s) failed")
+    return workers * each, took
 
 
 if __name__ == "__main__":

@@ -43,15 +43,9 @@ from xiaoneng.core.errors import (
     ValidationFailed,
 )
 from xiaoneng.core.identifiers import normalize_credit_code, normalize_mobile, normalize_resident_id
+from xiaoneng.deadlines import services as deadlines_services
 from xiaoneng.deadlines.models import Timer, TimerStatus
-from xiaoneng.deadlines.services import (
-    timer_complete,
-    timer_extend,
-    timer_pause,
-    timer_resume,
-    timer_start,
-)
-from xiaoneng.org.models import Applicant, ChiefRepresentative, Role, Staff, Window
+from xiaoneng.org.models import Applicant, ChiefRepresentative, Department, Role, Staff, Window
 from xiaoneng.org.selectors import Scope, actor_scope, staff_on_duty
 
 from . import rules
@@ -80,6 +74,24 @@ from .models import (
     TaskState,
 )
 from .notifications import notify_applicant
+
+
+def _in_our_transaction(service: Any) -> Any:
+    """The deadlines service without its own ``transaction.atomic`` wrapper.
+
+    Every call below happens inside the calling case service's transaction (which locks
+    the case first), so the inner atomic would only add a SAVEPOINT / RELEASE pair per
+    timer operation (14 per lifecycle) and protect nothing: any error rolls the whole
+    action back. ``functools.wraps`` keeps the plain function as ``__wrapped__``.
+    """
+    return getattr(service, "__wrapped__", service)
+
+
+timer_start = _in_our_transaction(deadlines_services.timer_start)
+timer_complete = _in_our_transaction(deadlines_services.timer_complete)
+timer_extend = _in_our_transaction(deadlines_services.timer_extend)
+timer_pause = _in_our_transaction(deadlines_services.timer_pause)
+timer_resume = _in_our_transaction(deadlines_services.timer_resume)
 
 CASE_SUBJECT = "cases.case"
 TASK_SUBJECT = "cases.casetask"
@@ -418,7 +430,7 @@ def _create_case(
         existing = _existing_by_key(fields, key)
         if existing is not None:
             return _same_submission(existing, item)
-    department = item.department
+    department = Department.objects.select_related("region").get(pk=item.department_id)
     region = department.region
     now = _now()
     number = _case_number(region.code, now)
@@ -1236,7 +1248,8 @@ def _finish_task(
             _activate_step(case, following, now=now, actor=actor)
             case.current_step = following.position
             case_fields.append("current_step")
-    _save_case(case, *case_fields)
+    if case_fields:  # a task alone does not change the case row (tasks carry versions)
+        _save_case(case, *case_fields)
     return result
 
 
@@ -1787,7 +1800,8 @@ def case_decide(
         decided_by_id=scope.staff_id,
         decided_at=now,
     )
-    _timers_done([case.promised_timer_id, case.statutory_timer_id], at=now, actor=actor)
+    for timer_id in (case.promised_timer_id, case.statutory_timer_id):
+        _timer_done(timer_id, at=now, actor=actor)  # both run until the decision
     case.decision = outcome
     case.decided_at = now
     _start_decision_timers(case, outcome=outcome, at=now, actor=actor)
