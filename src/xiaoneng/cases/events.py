@@ -11,6 +11,7 @@ class CaseEvent(StrEnum):
     SUBMITTED = "cases.case_submitted"  # online
     RECEIVED = "cases.case_received"  # at the window, on the applicant's behalf
     MATERIAL_ADDED = "cases.material_added"
+    GREEN_CHANNEL_SET = "cases.green_channel_set"
     ACCEPTED = "cases.case_accepted"
     AUTO_ACCEPTED = "cases.case_auto_accepted"
     NOT_ACCEPTED = "cases.case_not_accepted"

@@ -688,7 +688,7 @@ def case_green_channel_set(*, case: Case, actor: Any, on: bool = True) -> Case:
         raise InvalidState(_("只能在受理前设置绿色通道。"), field="is_green_channel")
     case.is_green_channel = on
     _save_case(case, "is_green_channel")
-    _audit(actor, CaseEvent.RECEIVED, case, green_channel=on)
+    _audit(actor, CaseEvent.GREEN_CHANNEL_SET, case, green_channel=on)
     return case
 
 

@@ -266,3 +266,17 @@ def test_periodic_jobs_are_scheduled_and_run_through_their_tasks(world, travel):
     travel("2026-03-10 09:00")
     assert (tasks.cases_auto_accept(), tasks.cases_deemed_approval()) == (1, 0)
     assert tasks.cases_deemed_renewal() == 0
+
+
+def test_green_channel_is_set_by_the_approval_office_before_acceptance(world):
+    item = world.item_with(green_channel_limit={"value": 5, "unit": "working_days"})
+    case = world.submit(item=item)
+    with pytest.raises(PermissionDenied):
+        services.case_green_channel_set(case=case, actor=world.clerk.user)
+    case = services.case_green_channel_set(case=case, actor=world.office.user)
+    assert case.is_green_channel
+    case = services.case_accept(case=case, actor=world.clerk.user)
+    assert due(case.promised_timer) == at("2026-03-09 17:30")
+    with pytest.raises(InvalidState):
+        services.case_green_channel_set(case=case, actor=world.office.user, on=False)
+    assert Case.objects.get(pk=case.pk).is_green_channel
