@@ -314,3 +314,33 @@ def licence_get(*, actor: Any, number: str) -> Licence:
     if licence is None or not case_list(actor=actor).filter(pk=licence.case_id).exists():
         raise NotFound(_("证照“%(number)s”不存在或无权查看。") % {"number": number})
     return licence
+
+
+def task_actions(*, actor: Any, task: CaseTask) -> frozenset[str]:
+    """Task actions the UI may offer ``actor`` now (services re-check everything)."""
+    scope = actor_scope(actor)
+    if not scope.is_staff or not scope.has_role(Role.APPROVER, Role.CHIEF_REPRESENTATIVE):
+        return frozenset()
+    if task.case.state != CaseState.PROCESSING:
+        return frozenset()
+    in_dept = scope.everything or task.department_id in scope.department_ids
+    actions: set[str] = set()
+    if in_dept and task.state in (TaskState.PENDING, TaskState.REOPENED):
+        actions.add("claim")
+    if task.state == TaskState.CLAIMED:
+        mine = task.assignee_id == scope.staff_id or scope.everything
+        covering = BackupPair.objects.filter(
+            primary_id=task.assignee_id, backup_id=scope.staff_id, primary__is_absent=True
+        ).exists()
+        if in_dept and (mine or covering):
+            actions |= {"approve", "recommend_refusal"}
+            earlier = CaseStep.objects.filter(
+                case_id=task.case_id, position__lt=task.step.position, is_intake=False
+            ).exists()
+            if earlier:
+                actions.add("return")
+    if task.state == TaskState.DONE and task.step.state == StepState.ACTIVE:
+        lead = CaseTask.objects.filter(step_id=task.step_id, is_lead=True).first()
+        if lead is not None and (scope.everything or lead.department_id in scope.department_ids):
+            actions.add("reopen")
+    return frozenset(actions)

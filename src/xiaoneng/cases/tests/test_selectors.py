@@ -147,3 +147,24 @@ def test_case_times_and_actions(world):
     assert selectors.case_actions(actor=world.applicant, case=case) == {"withdraw"}
     assert "extension_request" in selectors.case_actions(actor=world.approver_a.user, case=case)
     assert selectors.case_actions(actor=world.outsider.user, case=case) == frozenset()
+
+
+def test_task_actions_follow_state_department_and_assignee(world):
+    case = services.case_accept(case=world.submit(), actor=world.clerk.user)
+    lead = CaseTask.objects.get(case=case, department=world.lead, step__position=2)
+    b_task = CaseTask.objects.get(case=case, department=world.assist_b)
+    assert selectors.task_actions(actor=world.approver_a.user, task=lead) == {"claim"}
+    assert selectors.task_actions(actor=world.approver_b.user, task=lead) == frozenset()
+    assert selectors.task_actions(actor=world.clerk.user, task=lead) == frozenset()
+    services.task_claim(task=lead, actor=world.approver_a.user)
+    lead.refresh_from_db()
+    assert selectors.task_actions(actor=world.approver_a.user, task=lead) == {
+        "approve",
+        "recommend_refusal",
+    }
+    assert selectors.task_actions(actor=world.approver_a2.user, task=lead) == frozenset()
+    services.task_claim(task=b_task, actor=world.approver_b.user)
+    services.task_approve(task=b_task, actor=world.approver_b.user)
+    b_task.refresh_from_db()
+    assert selectors.task_actions(actor=world.approver_a.user, task=b_task) == {"reopen"}
+    assert selectors.task_actions(actor=world.approver_b.user, task=b_task) == frozenset()

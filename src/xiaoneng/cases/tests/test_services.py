@@ -413,3 +413,26 @@ def test_a_registered_applicant_applies_with_their_profile(world):
     with pytest.raises(ValidationFailed) as exc:
         world.submit(actor=factories.applicant_user(), applicant=None)
     assert exc.value.field == "applicant"
+
+
+def test_outcomes_notify_the_applicant_after_commit(world, django_capture_on_commit_callbacks):
+    from xiaoneng.notify.models import Delivery, Message
+
+    with django_capture_on_commit_callbacks(execute=True):
+        case = world.submit()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.case_accept(case=case, actor=world.clerk.user)
+    messages = list(Message.objects.filter(recipient=world.applicant).order_by("id"))
+    assert [(m.kind, m.subject) for m in messages] == [
+        ("cases.received", "申请已收件"),
+        ("cases.accepted", "申请已受理"),
+    ]
+    assert messages[1].body == f"办件{case.number}已受理，受理日期2026-03-02。"
+    assert messages[0].link == f"/progress/?number={case.number}"
+    assert list(Delivery.objects.values_list("channel", "recipient_masked")) == [
+        ("sms", "138****8000"),
+        ("sms", "138****8000"),
+    ]
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(PermissionDenied):
+        services.case_accept(case=case, actor=world.outsider.user)
+    assert Message.objects.count() == 2
