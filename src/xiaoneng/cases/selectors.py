@@ -31,7 +31,16 @@ from xiaoneng.org.models import BackupPair, Role
 from xiaoneng.org.selectors import Scope, actor_scope
 
 from . import rules
-from .models import Case, CaseState, CaseStep, CaseTask, Licence, StepState, TaskState
+from .models import (
+    Case,
+    CaseMaterial,
+    CaseState,
+    CaseStep,
+    CaseTask,
+    Licence,
+    StepState,
+    TaskState,
+)
 
 CASE_SUBJECT = "cases.case"
 
@@ -344,3 +353,18 @@ def task_actions(*, actor: Any, task: CaseTask) -> frozenset[str]:
         if lead is not None and (scope.everything or lead.department_id in scope.department_ids):
             actions.add("reopen")
     return frozenset(actions)
+
+
+def case_steps(*, actor: Any, number: str) -> tuple[StepProgress, ...]:
+    """Every step of a visible case with its dates (the applicant's progress page)."""
+    return _steps(case_get(actor=actor, number=number))
+
+
+def case_material_get(*, actor: Any, number: str, material_id: int) -> CaseMaterial:
+    """One uploaded file of a visible case (for a download view that streams
+    ``material.file`` through the storage API)."""
+    case = case_get(actor=actor, number=number)
+    material = CaseMaterial.objects.filter(case=case, pk=material_id).first()
+    if material is None:
+        raise NotFound(_("材料不存在。"), field="material")
+    return material

@@ -168,3 +168,24 @@ def test_task_actions_follow_state_department_and_assignee(world):
     b_task.refresh_from_db()
     assert selectors.task_actions(actor=world.approver_a.user, task=b_task) == {"reopen"}
     assert selectors.task_actions(actor=world.approver_b.user, task=b_task) == frozenset()
+
+
+def test_steps_and_materials_of_a_visible_case_only(world):
+    case = services.case_accept(case=world.submit(), actor=world.clerk.user)
+    steps = selectors.case_steps(actor=world.applicant, number=case.number)
+    assert [(s.position, s.state_label, s.completed_at) for s in steps] == [
+        (1, "已完成", at("2026-03-02 10:00")),
+        (2, "办理中", None),
+        (3, "未开始", None),
+    ]
+    material = case.materials.get()
+    got = selectors.case_material_get(
+        actor=world.clerk.user, number=case.number, material_id=material.pk
+    )
+    assert got.file.read() == factories.PDF
+    with pytest.raises(NotFound):
+        selectors.case_material_get(
+            actor=world.outsider.user, number=case.number, material_id=material.pk
+        )
+    with pytest.raises(NotFound):
+        selectors.case_material_get(actor=world.applicant, number=case.number, material_id=0)
