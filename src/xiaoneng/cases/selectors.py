@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from xiaoneng.audit.models import AuditEvent
 from xiaoneng.audit.selectors import audit_event_list
 from xiaoneng.core.errors import NotFound
+from xiaoneng.core.identifiers import mask_mobile, mask_resident_id
 from xiaoneng.deadlines.models import Timer
 from xiaoneng.deadlines.selectors import timer_status
 from xiaoneng.org.models import BackupPair, Role
@@ -32,11 +33,13 @@ from xiaoneng.org.selectors import Scope, actor_scope
 
 from . import rules
 from .models import (
+    ApplicantKind,
     Case,
     CaseMaterial,
     CaseState,
     CaseStep,
     CaseTask,
+    IdType,
     Licence,
     StepState,
     TaskState,
@@ -368,3 +371,31 @@ def case_material_get(*, actor: Any, number: str, material_id: int) -> CaseMater
     if material is None:
         raise NotFound(_("材料不存在。"), field="material")
     return material
+
+
+@dataclass(frozen=True)
+class ApplicantView:
+    kind_label: str
+    name: str
+    id_type_label: str
+    id_number: str
+    mobile: str
+    masked: bool
+
+
+def case_applicant(*, actor: Any, case: Case) -> ApplicantView:
+    """The applicant as ``actor`` may see them: in full for the applicant and the staff of
+    the implementing department (who verify identity); masked ID number and mobile for
+    everyone else who can see the case (assisting departments, supervisors)."""
+    case_get(actor=actor, number=case.number)
+    scope = actor_scope(actor)
+    owner = actor is not None and case.applicant_user_id == getattr(actor, "pk", None)
+    full = owner or scope.everything or case.department_id in scope.department_ids
+    return ApplicantView(
+        kind_label=str(ApplicantKind(case.applicant_kind).label),
+        name=case.applicant_name,
+        id_type_label=str(IdType(case.id_type).label),
+        id_number=case.id_number if full else mask_resident_id(case.id_number),
+        mobile=case.mobile if full else mask_mobile(case.mobile) if case.mobile else "",
+        masked=not full,
+    )

@@ -189,3 +189,15 @@ def test_steps_and_materials_of_a_visible_case_only(world):
         )
     with pytest.raises(NotFound):
         selectors.case_material_get(actor=world.applicant, number=case.number, material_id=0)
+
+
+def test_applicant_identity_is_masked_outside_the_implementing_department(world):
+    case = services.case_accept(case=world.submit(), actor=world.clerk.user)
+    full = selectors.case_applicant(actor=world.clerk.user, case=case)
+    assert (full.id_number, full.mobile, full.masked) == (case.id_number, "13800138000", False)
+    assert selectors.case_applicant(actor=world.applicant, case=case).masked is False
+    other = selectors.case_applicant(actor=world.approver_b.user, case=case)
+    assert other.id_number == case.id_number[:6] + "********" + case.id_number[-4:]
+    assert (other.mobile, other.masked, other.name) == ("138****8000", True, "李四")
+    with pytest.raises(NotFound):
+        selectors.case_applicant(actor=world.outsider.user, case=case)
