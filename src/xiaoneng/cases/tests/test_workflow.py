@@ -322,3 +322,15 @@ def test_case_numbers_are_unique_under_concurrent_submissions(world):
     )
     numbers = sorted(r.number for r in results)
     assert numbers == [f"990100-20260302-{n:06d}" for n in range(1, 7)]
+
+
+@pg_only
+@pytest.mark.django_db(transaction=True)
+def test_a_double_submit_racing_itself_makes_one_case(world):
+    def submit():
+        return world.submit(applicant=factories.person(serial=9), idempotency_key="dbl-1")
+
+    results = _race([submit, submit, submit])
+    assert all(isinstance(r, Case) for r in results), results
+    assert len({r.pk for r in results}) == 1
+    assert Case.objects.count() == 1
