@@ -1186,20 +1186,39 @@ def _require_assignee(task: CaseTask, scope: Scope, action: str) -> dict[str, An
 
 @transaction.atomic
 def task_claim(
-    *, task: CaseTask | int, actor: Any, expected_version: int | None = None
+    *,
+    task: CaseTask | int,
+    actor: Any,
+    assignee: Staff | None = None,
+    expected_version: int | None = None,
 ) -> CaseTask:
-    """签收: one approver of the task's department takes it."""
+    """签收: one approver of the task's department takes it — themselves, or (``assignee``,
+    dispatch within the department) a colleague; an absent colleague's work goes to their
+    B backup (``staff_on_duty``)."""
     case, task, scope = _task_for_action(task, actor, expected_version=expected_version)
     if task.state not in (TaskState.PENDING, TaskState.REOPENED):
         if task.state == TaskState.CLAIMED or task.state == TaskState.DONE:
             raise _lost_race(task, "claim")
         rules.task_target(task.state, "claim")
+    extra: dict[str, Any] = {}
+    if assignee is None:
+        task.assignee_id = _staff_pk(scope)
+    else:
+        assignee = Staff.objects.select_related("backup_pair__backup").get(pk=assignee.pk)
+        if assignee.department_id != task.department_id or not assignee.is_active:
+            raise ValidationFailed(
+                _("承办人必须是本部门在职工作人员。"), field="assignee", code="assignee_invalid"
+            )
+        on_duty = staff_on_duty(staff=assignee)
+        task.assignee_id = on_duty.pk
+        extra = {"assigned_by": scope.staff_id}
+        if on_duty.pk != assignee.pk:
+            extra["routed_from"] = assignee.pk
     task.state = rules.task_target(task.state, "claim")
-    task.assignee_id = scope.staff_id
     task.claimed_at = _now()
     task.version += 1
     task.save(update_fields=["state", "assignee", "claimed_at", "version"])
-    _audit(actor, CaseEvent.TASK_CLAIMED, case, task=task.pk, step=task.step.position)
+    _audit(actor, CaseEvent.TASK_CLAIMED, case, task=task.pk, step=task.step.position, **extra)
     return task
 
 

@@ -334,3 +334,20 @@ def test_a_double_submit_racing_itself_makes_one_case(world):
     assert all(isinstance(r, Case) for r in results), results
     assert len({r.pk for r in results}) == 1
     assert Case.objects.count() == 1
+
+
+def test_dispatch_to_an_absent_a_goes_to_the_b_backup(world):
+    org_services.backup_pair_set(actor=None, primary=world.approver_a, backup=world.approver_a2)
+    org_services.staff_set_absent(actor=None, staff_id=world.approver_a.pk, absent=True)
+    case = accepted(world)
+    task = task_of(case, 2, world.lead)
+    with pytest.raises(ValidationFailed) as exc:
+        services.task_claim(task=task, actor=world.head.user, assignee=world.approver_b)
+    assert exc.value.field == "assignee"
+    task = services.task_claim(task=task, actor=world.head.user, assignee=world.approver_a)
+    assert (task.state, task.assignee) == ("claimed", world.approver_a2)
+    event = AuditEvent.objects.get(action="cases.task_claimed")
+    assert (event.payload["routed_from"], event.payload["assigned_by"]) == (
+        world.approver_a.pk,
+        world.head.pk,
+    )
