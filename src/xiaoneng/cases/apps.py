@@ -6,3 +6,8 @@ class CasesConfig(AppConfig):
     name = "xiaoneng.cases"
     label = "cases"
     verbose_name = _("办件")
+
+    def ready(self) -> None:
+        from . import subscribers
+
+        subscribers.register()

@@ -548,3 +548,157 @@ class CaseNumberCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.series} {self.prefix} {self.day}: {self.last}"
+
+
+# --------------------------------------------------------------------------- fees (Art. 58–59)
+
+
+class CaseFee(models.Model):
+    """One fee charged on a case, always from a fee item published for the case's item
+    version. The standard at the time is kept beside the amount charged: a different amount
+    carries ``deviates`` and its reason, an exemption (减免) its basis — both for supervision.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="fees")
+    fee = models.ForeignKey(
+        "catalog.Fee", verbose_name=_("收费项目"), on_delete=models.PROTECT, related_name="+"
+    )
+    name = models.CharField(_("收费项目"), max_length=200)
+    basis = models.TextField(_("收费依据"))
+    unit_amount = models.DecimalField(_("收费标准（元）"), max_digits=12, decimal_places=2)
+    quantity = models.PositiveIntegerField(_("数量"), default=1)
+    standard_amount = models.DecimalField(_("按标准应收（元）"), max_digits=12, decimal_places=2)
+    amount = models.DecimalField(_("实收金额（元）"), max_digits=12, decimal_places=2)
+    deviates = models.BooleanField(_("与收费标准不一致"), default=False)
+    deviation_reason = models.TextField(_("不一致理由"), blank=True)
+    exempt = models.BooleanField(_("减免"), default=False)
+    exemption_basis = models.TextField(_("减免依据"), blank=True)
+    assessed_by = models.ForeignKey(
+        "org.Staff", verbose_name=_("核定人"), on_delete=models.PROTECT, related_name="+"
+    )
+    assessed_at = models.DateTimeField(_("核定时间"))
+    payment = models.ForeignKey(
+        "Payment",
+        verbose_name=_("缴费记录"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="fees",
+    )
+    paid_at = models.DateTimeField(_("缴费时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("办件收费")
+        verbose_name_plural = _("办件收费")
+        ordering = ["case_id", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="cases_fee_amount_gte_0"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="cases_fee_quantity_gte_1"),
+            models.CheckConstraint(
+                condition=Q(deviates=False) | ~Q(deviation_reason=""),
+                name="cases_fee_deviation_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(exempt=False) | ~Q(exemption_basis=""),
+                name="cases_fee_exemption_has_basis",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["deviates"], name="cases_fee_deviates", condition=Q(deviates=True))
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case}: {self.name} {self.amount}"
+
+
+class PaymentState(models.TextChoices):
+    PENDING = "pending", _("待支付")
+    PAID = "paid", _("已支付")
+    CANCELLED = "cancelled", _("已取消")
+    REFUNDED = "refunded", _("已退款")
+
+
+class Payment(models.Model):
+    """One payment order at the payment gateway for the fees outstanding on a case."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="payments")
+    reference = models.CharField(_("支付单号"), max_length=64, unique=True)
+    gateway = models.CharField(_("支付渠道"), max_length=64)
+    gateway_reference = models.CharField(_("渠道交易号"), max_length=128, blank=True)
+    pay_url = models.CharField(_("支付链接"), max_length=500, blank=True)
+    amount = models.DecimalField(_("金额（元）"), max_digits=12, decimal_places=2)
+    fee_ids = models.JSONField(_("包含的收费"), default=list)
+    state = models.CharField(
+        _("状态"), max_length=10, choices=PaymentState.choices, default=PaymentState.PENDING
+    )
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("下单时间"))
+    paid_at = models.DateTimeField(_("支付时间"), null=True, blank=True)
+    paid_amount = models.DecimalField(
+        _("实付金额（元）"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    rejected_callbacks = models.PositiveIntegerField(_("被拒绝的回调次数"), default=0)
+    refunded_at = models.DateTimeField(_("退款时间"), null=True, blank=True)
+    refund_reference = models.CharField(_("退款单号"), max_length=128, blank=True)
+    refund_reason = models.TextField(_("退款理由"), blank=True)
+
+    class Meta:
+        verbose_name = _("缴费记录")
+        verbose_name_plural = _("缴费记录")
+        ordering = ["case_id", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=PaymentState.values), name="cases_payment_state_valid"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="cases_payment_amount_gt_0"),
+            models.CheckConstraint(
+                condition=~Q(state="paid") | Q(paid_at__isnull=False),
+                name="cases_payment_paid_has_date",
+            ),
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(state="pending"), name="cases_one_pending_payment"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+# --------------------------------------------------------------------------- documents
+
+
+def document_upload_to(instance: CaseDocument, filename: str) -> str:
+    return f"cases/{instance.case.number}/documents/{filename}"
+
+
+class CaseDocument(models.Model):
+    """A written notice issued on a case (PDF in storage), one per case event."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(_("文书种类"), max_length=32)
+    seq = models.PositiveIntegerField(_("序号"), default=1)
+    number = models.CharField(_("文书编号"), max_length=64, unique=True)
+    title = models.CharField(_("文书名称"), max_length=100)
+    file = models.FileField(_("文件"), upload_to=document_upload_to, max_length=255)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    size = models.PositiveBigIntegerField(_("大小（字节）"))
+    event_id = models.BigIntegerField(_("来源事件"), null=True, blank=True)
+    created_at = models.DateTimeField(_("出具时间"))
+
+    class Meta:
+        verbose_name = _("办件文书")
+        verbose_name_plural = _("办件文书")
+        ordering = ["case_id", "created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "kind", "seq"], name="cases_document_seq"),
+            models.UniqueConstraint(
+                fields=["event_id", "kind"],
+                condition=Q(event_id__isnull=False),
+                name="cases_document_once_per_event",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"

@@ -1,0 +1,307 @@
+"""Paying the fees of a case through a payment gateway (a simulated one by default).
+
+The gateway is chosen by the setting ``XN_PAYMENT_GATEWAY`` (a dotted path to a class
+implementing :class:`PaymentGateway`; default :class:`SimulatedGateway`). The flow:
+
+1. :func:`payment_start` creates one order for everything outstanding on the case and
+   returns the :class:`~xiaoneng.cases.models.Payment` with the gateway's pay URL;
+2. the gateway calls back: :func:`payment_confirm` checks the signature and the amount,
+   marks the payment and its fees paid — idempotently (a gateway repeats callbacks); a
+   forged signature or a wrong amount is refused and recorded (audit event + counter);
+3. :func:`payment_refund` gives the money back through the gateway.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any, Protocol, runtime_checkable
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+
+from xiaoneng.core.errors import (
+    FieldErrorCollector,
+    InvalidState,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
+from xiaoneng.org.selectors import actor_scope
+
+from . import rules
+from .fees import CENT, FEE_ROLES, FeeEvent, audit_case, money
+from .models import Case, CaseFee, Payment, PaymentState
+
+DEFAULT_GATEWAY = "xiaoneng.cases.payments.SimulatedGateway"
+DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:8000"
+
+
+@dataclass(frozen=True)
+class GatewayOrder:
+    pay_url: str  # where the applicant pays
+    gateway_reference: str  # the gateway's own number for the order
+
+
+@runtime_checkable
+class PaymentGateway(Protocol):
+    """What the platform needs from a payment backend."""
+
+    name: str
+
+    def create_order(self, *, reference: str, amount: Decimal, subject: str) -> GatewayOrder:
+        """Open an order of ``amount`` yuan under our ``reference``."""
+        ...
+
+    def verify_callback(self, *, reference: str, paid_amount: Decimal, signature: str) -> bool:
+        """True when ``signature`` is the gateway's signature of this callback."""
+        ...
+
+    def refund(self, *, reference: str, amount: Decimal, reason: str) -> str:
+        """Refund ``amount`` of the paid order ``reference``; return the refund number."""
+        ...
+
+
+def public_base_url() -> str:
+    return str(getattr(settings, "XN_PUBLIC_BASE_URL", DEFAULT_PUBLIC_BASE_URL)).rstrip("/")
+
+
+class SimulatedGateway:
+    """The embedded default: no money moves. References are deterministic; callbacks are
+    signed with HMAC-SHA256 over ``reference|amount`` (key from ``XN_PAYMENT_SECRET`` or
+    derived from ``SECRET_KEY``), so a test or a demo page can pay with :meth:`sign`."""
+
+    name = "simulated"
+
+    def _key(self) -> bytes:
+        secret = getattr(settings, "XN_PAYMENT_SECRET", "") or f"payments:{settings.SECRET_KEY}"
+        return hashlib.sha256(str(secret).encode()).digest()
+
+    def sign(self, *, reference: str, paid_amount: Decimal | str) -> str:
+        amount = Decimal(str(paid_amount)).quantize(CENT)
+        message = f"{reference}|{amount}".encode()
+        return hmac.new(self._key(), message, hashlib.sha256).hexdigest()
+
+    def create_order(self, *, reference: str, amount: Decimal, subject: str) -> GatewayOrder:
+        query = urlencode({"ref": reference, "amount": str(amount)})
+        return GatewayOrder(
+            pay_url=f"{public_base_url()}/pay/simulated/?{query}",
+            gateway_reference=f"SIM-{reference}",
+        )
+
+    def verify_callback(self, *, reference: str, paid_amount: Decimal, signature: str) -> bool:
+        expected = self.sign(reference=reference, paid_amount=paid_amount)
+        return hmac.compare_digest(expected, str(signature or ""))
+
+    def refund(self, *, reference: str, amount: Decimal, reason: str) -> str:
+        return f"SIMR-{reference}"
+
+
+@lru_cache(maxsize=4)
+def _gateway_class(path: str) -> Any:
+    return import_string(path)
+
+
+def payment_gateway() -> PaymentGateway:
+    """The configured gateway (``XN_PAYMENT_GATEWAY``)."""
+    gateway = _gateway_class(getattr(settings, "XN_PAYMENT_GATEWAY", DEFAULT_GATEWAY))()
+    return gateway  # type: ignore[no-any-return]
+
+
+def _lock_case(case: Case) -> Case:
+    locked = (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("region")
+        .filter(pk=case.pk)
+        .first()
+    )
+    if locked is None:
+        raise NotFound(_("办件不存在。"))
+    return locked
+
+
+def _may_pay(actor: Any, case: Case) -> bool:
+    """The applicant (owner) pays online; the implementing department's staff at the window."""
+    if (
+        actor is not None
+        and getattr(actor, "is_authenticated", False)
+        and case.applicant_user_id == actor.pk
+    ):
+        return True
+    scope = actor_scope(actor)
+    return scope.has_role(*FEE_ROLES) and (
+        scope.everything or case.department_id in scope.department_ids
+    )
+
+
+@transaction.atomic
+def payment_start(*, actor: Any, case: Case) -> Payment:
+    """Open (or return the open) payment order for everything outstanding on ``case``."""
+    case = _lock_case(case)
+    if not _may_pay(actor, case):
+        raise PermissionDenied(_("只有申请人本人或实施主体的工作人员可以发起缴费。"))
+    if case.state in rules.FINAL_STATES:
+        raise InvalidState(
+            _("办件已%(state)s，不能缴费。") % {"state": case.get_state_display()},
+            code="case_closed",
+        )
+    fees = list(
+        CaseFee.objects.filter(case=case, paid_at__isnull=True, amount__gt=0).order_by("pk")
+    )
+    if not fees:
+        raise InvalidState(_("本办件没有待缴纳的费用。"), code="nothing_to_pay")
+    fee_ids = [f.pk for f in fees]
+    amount = sum((f.amount for f in fees), Decimal("0")).quantize(CENT)
+    open_payment = Payment.objects.filter(case=case, state=PaymentState.PENDING).first()
+    if open_payment is not None:
+        if open_payment.fee_ids == fee_ids and open_payment.amount == amount:
+            return open_payment
+        # A fee was assessed since: the old order no longer covers what is due.
+        open_payment.state = PaymentState.CANCELLED
+        open_payment.save(update_fields=["state"])
+        audit_case(actor, FeeEvent.PAYMENT_CANCELLED, case, payment=open_payment.reference)
+    serial = Payment.objects.filter(case=case).count() + 1
+    reference = f"PAY{case.number.replace('-', '')}{serial:02d}"
+    gateway = payment_gateway()
+    order = gateway.create_order(
+        reference=reference,
+        amount=amount,
+        subject=_("办件%(number)s行政许可收费") % {"number": case.number},
+    )
+    payment = Payment.objects.create(
+        case=case,
+        reference=reference,
+        gateway=gateway.name,
+        gateway_reference=order.gateway_reference,
+        pay_url=order.pay_url,
+        amount=amount,
+        fee_ids=fee_ids,
+        started_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_at=timezone.now(),
+    )
+    audit_case(actor, FeeEvent.PAYMENT_STARTED, case, payment=reference, amount=str(amount))
+    return payment
+
+
+def _reject(payment: Payment, *, why: str, paid_amount: str) -> None:
+    """Record a refused callback in its own committed transaction (the caller then raises)."""
+    with transaction.atomic():
+        locked = (
+            Payment.objects.select_for_update().select_related("case__region").get(pk=payment.pk)
+        )
+        locked.rejected_callbacks += 1
+        locked.save(update_fields=["rejected_callbacks"])
+        audit_case(
+            None,
+            FeeEvent.PAYMENT_REJECTED,
+            locked.case,
+            payment=locked.reference,
+            why=why,
+            paid_amount=paid_amount,
+        )
+
+
+def payment_confirm(*, reference: str, signature: str, paid_amount: Any) -> Payment:
+    """The gateway's callback: the order ``reference`` was paid ``paid_amount`` yuan.
+
+    Idempotent: a repeated callback for a paid order returns it unchanged. A wrong
+    signature (:class:`PermissionDenied`) or amount (:class:`ValidationFailed`) is refused,
+    and the refusal is recorded (audit event, ``rejected_callbacks``) even so.
+    """
+    errors = FieldErrorCollector()
+    amount = money(paid_amount, field="paid_amount", errors=errors)
+    payment = Payment.objects.filter(reference=str(reference or "")).first()
+    if payment is None:
+        raise NotFound(_("支付单“%(reference)s”不存在。") % {"reference": reference})
+    gateway = payment_gateway()
+    signed = amount is not None and gateway.verify_callback(
+        reference=payment.reference, paid_amount=amount, signature=signature
+    )
+    if not signed:
+        _reject(payment, why="signature", paid_amount=str(paid_amount))
+        raise PermissionDenied(_("支付回调签名无效，已拒绝并记录。"), code="bad_signature")
+    assert amount is not None  # noqa: S101 - a valid signature needs an amount
+    with transaction.atomic():
+        payment = (
+            Payment.objects.select_for_update(of=("self",))
+            .select_related("case__region")
+            .get(pk=payment.pk)
+        )
+        if payment.state == PaymentState.PAID and payment.paid_amount == amount:
+            return payment  # the gateway repeated its callback
+        wrong_amount = amount != payment.amount
+        wrong_state = payment.state != PaymentState.PENDING
+    if wrong_amount:
+        _reject(payment, why="amount", paid_amount=str(amount))
+        raise ValidationFailed(
+            _("支付金额%(paid)s元与应缴金额%(due)s元不一致，已拒绝并记录。")
+            % {"paid": amount, "due": payment.amount},
+            field="paid_amount",
+            code="amount_mismatch",
+        )
+    if wrong_state:
+        _reject(payment, why=f"state:{payment.state}", paid_amount=str(amount))
+        raise InvalidState(
+            _("支付单当前状态为“%(state)s”，不能确认支付。")
+            % {"state": payment.get_state_display()},
+            code="payment_not_pending",
+        )
+    with transaction.atomic():
+        case = _lock_case(payment.case)
+        payment = Payment.objects.select_for_update(of=("self",)).get(pk=payment.pk)
+        if payment.state == PaymentState.PAID:  # a concurrent callback won
+            return payment
+        now = timezone.now()
+        payment.state = PaymentState.PAID
+        payment.paid_at = now
+        payment.paid_amount = amount
+        payment.save(update_fields=["state", "paid_at", "paid_amount"])
+        CaseFee.objects.filter(pk__in=payment.fee_ids, paid_at__isnull=True).update(
+            payment=payment, paid_at=now
+        )
+        audit_case(
+            None, FeeEvent.PAYMENT_CONFIRMED, case, payment=payment.reference, amount=str(amount)
+        )
+    return payment
+
+
+@transaction.atomic
+def payment_refund(*, actor: Any, reference: str, reason: str) -> Payment:
+    """Refund a paid order through the gateway (implementing department's staff, a reason);
+    its fees are unpaid again."""
+    payment = Payment.objects.select_related("case").filter(reference=str(reference or "")).first()
+    if payment is None:
+        raise NotFound(_("支付单“%(reference)s”不存在。") % {"reference": reference})
+    case = _lock_case(payment.case)
+    scope = actor_scope(actor)
+    if scope.staff_id is None or not (
+        scope.has_role(*FEE_ROLES) and case.department_id in scope.department_ids
+    ):
+        raise PermissionDenied(_("只有实施主体的工作人员可以办理退款。"))
+    if not (reason or "").strip():
+        raise ValidationFailed(_("请填写退款理由。"), field="reason", code="required")
+    payment = Payment.objects.select_for_update(of=("self",)).get(pk=payment.pk)
+    if payment.state != PaymentState.PAID:
+        raise InvalidState(
+            _("只有已支付的支付单可以退款（当前：%(state)s）。")
+            % {"state": payment.get_state_display()},
+            code="payment_not_paid",
+        )
+    refund_reference = payment_gateway().refund(
+        reference=payment.reference, amount=payment.paid_amount or payment.amount, reason=reason
+    )
+    payment.state = PaymentState.REFUNDED
+    payment.refunded_at = timezone.now()
+    payment.refund_reference = refund_reference
+    payment.refund_reason = reason.strip()
+    payment.save(update_fields=["state", "refunded_at", "refund_reference", "refund_reason"])
+    CaseFee.objects.filter(payment=payment).update(payment=None, paid_at=None)
+    audit_case(actor, FeeEvent.PAYMENT_REFUNDED, case, payment=payment.reference)
+    return payment

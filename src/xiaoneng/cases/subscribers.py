@@ -1,0 +1,22 @@
+"""Subscriptions of the cases app to its own audit events (run after the commit).
+
+:func:`register` is called from ``CasesConfig.ready``: the written notices of a case are
+issued when the event that calls for them has committed (``documents``).
+"""
+
+from __future__ import annotations
+
+from xiaoneng.audit.registry import audit_registry
+
+from .documents import EVENT_KINDS, document_issue_for_event
+
+DOCUMENTS_SUBSCRIBER = "cases.documents"
+
+
+def register() -> None:
+    """Subscribe the document issuer to every case event that issues a notice (once)."""
+    if DOCUMENTS_SUBSCRIBER in {
+        s.name for action in EVENT_KINDS for s in audit_registry.subscriptions_for(action)
+    }:
+        return
+    audit_registry.subscribe(*EVENT_KINDS, name=DOCUMENTS_SUBSCRIBER)(document_issue_for_event)
