@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import ValidationError as NinjaValidationError
 
+from xiaoneng.cases.api import router as cases_router
 from xiaoneng.catalog.api import router as catalog_router
 from xiaoneng.core.errors import DomainError
 from xiaoneng.org.api import router as accounts_router
@@ -25,6 +26,7 @@ api = NinjaAPI(
 )
 api.add_router("/v1/catalog/", catalog_router, tags=["catalog"])
 api.add_router("/v1/accounts/", accounts_router, tags=["accounts"])
+api.add_router("/v1/cases/", cases_router, tags=["cases"])
 
 
 @api.exception_handler(DomainError)
