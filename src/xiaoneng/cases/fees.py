@@ -110,14 +110,15 @@ def case_fee_assess(
     and ``exemption_basis``; the amount then defaults to 0 (免) or is the reduced amount
     (减), never more than the standard.
     """
-    case = (
+    locked = (
         Case.objects.select_for_update(of=("self",))
         .select_related("region")
         .filter(pk=case.pk)
         .first()
     )
-    if case is None:
+    if locked is None:
         raise NotFound(_("办件不存在。"))
+    case = locked
     staff_id = _require_department_staff(actor, case)
     if case.state in rules.FINAL_STATES:
         raise InvalidState(

@@ -111,8 +111,10 @@ def _gateway_class(path: str) -> Any:
 
 def payment_gateway() -> PaymentGateway:
     """The configured gateway (``XN_PAYMENT_GATEWAY``)."""
-    gateway = _gateway_class(getattr(settings, "XN_PAYMENT_GATEWAY", DEFAULT_GATEWAY))()
-    return gateway  # type: ignore[no-any-return]
+    gateway: PaymentGateway = _gateway_class(
+        getattr(settings, "XN_PAYMENT_GATEWAY", DEFAULT_GATEWAY)
+    )()
+    return gateway
 
 
 def _lock_case(case: Case) -> Case:

@@ -322,3 +322,14 @@ def test_no_licence_while_a_fee_is_unpaid(world, paid_item, case, travel):
     payments.payment_confirm(reference=payment.reference, signature=sig, paid_amount="120.50")
     licence = fees.licence_issue_paid(**kwargs)
     assert licence.case_id == case.pk
+
+
+def test_admin_lists_fees_and_payments_read_only(world, paid_item, case, admin_client):
+    assess_both(world, paid_item, case)
+    payments.payment_start(actor=world.applicant, case=case)
+    for model in ("case", "casetask", "casefee", "payment", "casedocument", "licence"):
+        page = admin_client.get(f"/admin/cases/{model}/")
+        assert page.status_code == 200, model
+    page = admin_client.get("/admin/cases/casefee/")
+    assert "检验费" in page.content.decode()
+    assert admin_client.get("/admin/cases/payment/add/").status_code == 403
