@@ -10,6 +10,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
     path("accounts/", include("xiaoneng.org.urls")),
+    path("", include("xiaoneng.cases.urls")),
     path("staff/calendar/", include("xiaoneng.deadlines.urls")),
     path("staff/catalog/", include("xiaoneng.catalog.urls")),
     path("staff/", include("xiaoneng.web.urls")),

@@ -1,4 +1,5 @@
-"""Public pages: home, the service-guide catalogue and search, item guides, audit checkpoints.
+"""Public pages: home, the service-guide catalogue and search, item guides, audit checkpoints,
+and the public progress page of a case (number + query code, no personal data).
 
 Thin views: the catalog app's selectors do the searching; templates only show.
 """
@@ -9,10 +10,13 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
 
 from xiaoneng.audit.selectors import audit_checkpoints_by_day
+from xiaoneng.cases import selectors as cases
 from xiaoneng.catalog import selectors as catalog
 from xiaoneng.core.errors import NotFound
+from xiaoneng.deadlines.calendars import calendar_for_region
 
 from .forms import ItemSearchForm
 
@@ -77,3 +81,45 @@ def checkpoints(request: HttpRequest) -> HttpResponse:
         "portal/checkpoints.html",
         {"section": "checkpoints", "days": audit_checkpoints_by_day(limit=30)},
     )
+
+
+def _remaining(remaining_seconds: float) -> str:
+    per_day = calendar_for_region(None).seconds_per_day
+    seconds = max(0, int(remaining_seconds))
+    days, rest = divmod(seconds, per_day)
+    if days:
+        return _("约%(d)d个工作日") % {"d": days + (1 if rest * 2 >= per_day else 0)}
+    return _("约%(h)d个工作小时") % {"h": max(1, round(rest / 3600)) if rest else 0}
+
+
+def progress(request: HttpRequest) -> HttpResponse:
+    """办件进度查询: case number + query code (also the QR link ``?n=…&c=…``)."""
+    number = (request.GET.get("n") or request.GET.get("number") or "").strip()[:32]
+    code = (request.GET.get("c") or request.GET.get("code") or "").strip()[:16]
+    result = None
+    error = ""
+    status = 200
+    if number or code:
+        if not number or not code:
+            error = _("请同时填写办件编号和查询码。")
+            status = 422
+        else:
+            try:
+                result = cases.progress_public(number=number, query_code=code)
+            except NotFound as exc:
+                error = str(exc.message)
+                status = 404
+    context = {
+        "section": "progress",
+        "number": number,
+        "code": code,
+        "result": result,
+        "error": error,
+        "remaining": _remaining(result.promised.remaining.total_seconds())
+        if result is not None and result.promised is not None
+        else "",
+    }
+    response = render(request, "portal/progress.html", context, status=status)
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response

@@ -23,12 +23,12 @@ def test_public_sees_only_the_service_guide():
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
-        (Role.CLERK, ["工作台", "办事指南"]),
-        (Role.APPROVER, ["工作台", "办事指南"]),
-        (Role.CHIEF_REPRESENTATIVE, ["工作台", "办事指南"]),
-        (Role.APPROVAL_OFFICE, ["工作台", "事项管理", "办事指南"]),
-        (Role.SUPERVISOR, ["工作台", "审计日志", "办事指南"]),
-        (Role.LEADERSHIP_OFFICE, ["工作台", "办事指南"]),
+        (Role.CLERK, ["工作台", "受理", "办件", "办事指南"]),
+        (Role.APPROVER, ["工作台", "待办", "办件", "办事指南"]),
+        (Role.CHIEF_REPRESENTATIVE, ["工作台", "受理", "待办", "办件", "办事指南"]),
+        (Role.APPROVAL_OFFICE, ["工作台", "办件", "事项管理", "办事指南"]),
+        (Role.SUPERVISOR, ["工作台", "办件", "审计日志", "办事指南"]),
+        (Role.LEADERSHIP_OFFICE, ["工作台", "办件", "办事指南"]),
     ],
 )
 def test_each_role_gets_its_entries(role, expected):
@@ -42,6 +42,9 @@ def test_platform_admin_sees_everything_with_urls():
 
     assert _labels(scope, "/staff/catalog/items/") == [
         ("工作台", "/staff/", False),
+        ("受理", "/staff/cases/intake/", False),
+        ("待办", "/staff/cases/inbox/", False),
+        ("办件", "/staff/cases/", False),
         ("事项管理", "/staff/catalog/", True),
         ("审计日志", "/staff/audit/", False),
         ("工作日历", "/staff/calendar/", False),
@@ -53,10 +56,21 @@ def test_platform_admin_sees_everything_with_urls():
 def test_the_longest_matching_entry_is_active():
     scope = Scope(roles=frozenset({Role.CLERK}), staff_id=1)
 
-    assert _labels(scope, "/staff/") == [
-        ("工作台", "/staff/", True),
+    assert _labels(scope, "/staff/cases/intake/") == [
+        ("工作台", "/staff/", False),
+        ("受理", "/staff/cases/intake/", True),
+        ("办件", "/staff/cases/", False),
         ("办事指南", "/items/", False),
     ]
+
+
+def test_applicants_get_their_cases_and_staff_entries_stay_hidden():
+    entries = [
+        (str(e.label), e.url, e.active)
+        for e in nav_entries(NO_SCOPE, "/me/cases/", exists=lambda _: True, is_applicant=True)
+    ]
+
+    assert entries == [("办事指南", "/items/", False), ("我的办件", "/me/cases/", True)]
 
 
 def test_entries_whose_page_does_not_exist_are_left_out():

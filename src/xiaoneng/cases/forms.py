@@ -1,0 +1,253 @@
+"""Forms of the case pages. They only shape input; every rule is checked by the services,
+whose :class:`~xiaoneng.core.errors.DomainError` is shown beside the field it names."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, cast
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from xiaoneng.catalog.models import Item, SpecialKind
+from xiaoneng.core.errors import DomainError
+
+from .models import ApplicantKind, CaseState, DecisionOutcome, TaskState
+
+_REQUIRED = {"required": _("此项为必填项。")}
+
+
+def add_domain_errors(
+    form: forms.Form, exc: DomainError, aliases: dict[str, str] | None = None
+) -> None:
+    """Each field error beside its field (``aliases`` maps service field names to form
+    fields); anything else at the top of the form."""
+    aliases = aliases or {}
+    if not exc.errors:
+        form.add_error(None, str(exc.message))
+        return
+    for error in exc.errors:
+        name = aliases.get(error.field, error.field)
+        if name.startswith("applicant."):
+            name = name.removeprefix("applicant.")
+        form.add_error(name if name in form.fields else None, str(error.message))
+
+
+def material_field(pk: int) -> str:
+    return f"material_{pk}"
+
+
+class ApplyForm(forms.Form):
+    """An online application: a few form fields and one upload per catalogue material."""
+
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
+    project_name = forms.CharField(
+        label=_("申请事项名称或项目名称"), max_length=200, error_messages=_REQUIRED
+    )
+    address = forms.CharField(label=_("经营或项目地址"), max_length=200, required=False)
+    contact_phone = forms.CharField(label=_("联系电话"), max_length=20, required=False)
+    note = forms.CharField(
+        label=_("申请说明"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: Any, item: Item, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.item = item
+        self.materials = list(item.materials.all())
+        for material in self.materials:
+            self.fields[material_field(material.pk)] = forms.FileField(
+                label=material.name, required=False
+            )
+        if not self.is_bound:
+            self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
+
+    def material_rows(self) -> list[tuple[Any, forms.BoundField]]:
+        return [(m, self[material_field(m.pk)]) for m in self.materials]
+
+    def form_data(self) -> dict[str, str]:
+        data = self.cleaned_data
+        return {k: data.get(k) or "" for k in ("project_name", "address", "contact_phone", "note")}
+
+
+class ReceiveForm(forms.Form):
+    """窗口收件 / 代办: the clerk types in who applies."""
+
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
+    kind = forms.ChoiceField(label=_("申请人类型"), choices=ApplicantKind.choices)
+    name = forms.CharField(label=_("申请人姓名或名称"), max_length=200, error_messages=_REQUIRED)
+    id_number = forms.CharField(
+        label=_("身份证号码或统一社会信用代码"), max_length=18, error_messages=_REQUIRED
+    )
+    mobile = forms.CharField(label=_("手机号码"), max_length=11, required=False)
+    project_name = forms.CharField(
+        label=_("申请事项名称或项目名称"), max_length=200, required=False
+    )
+    note = forms.CharField(
+        label=_("收件说明"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: Any, item: Item, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.item = item
+        self.materials = list(item.materials.all())
+        for material in self.materials:
+            self.fields[material_field(material.pk)] = forms.FileField(
+                label=material.name, required=False
+            )
+        if not self.is_bound:
+            self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
+
+    def material_rows(self) -> list[tuple[Any, forms.BoundField]]:
+        return [(m, self[material_field(m.pk)]) for m in self.materials]
+
+
+class SupplementUploadForm(forms.Form):
+    item = forms.IntegerField(widget=forms.HiddenInput)
+    file = forms.FileField(
+        label=_("补正文件"), error_messages={"required": _("请选择要上传的文件。")}
+    )
+
+
+class CaseFilterForm(forms.Form):
+    number = forms.CharField(label=_("办件编号"), required=False, max_length=32)
+    item_code = forms.CharField(label=_("事项编码"), required=False, max_length=64)
+    state = forms.ChoiceField(
+        label=_("状态"), required=False, choices=[("", _("全部状态")), *CaseState.choices]
+    )
+    received_from = forms.DateField(
+        label=_("收件日期起"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    received_until = forms.DateField(
+        label=_("收件日期止"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class InboxFilterForm(forms.Form):
+    state = forms.ChoiceField(
+        label=_("任务状态"),
+        required=False,
+        choices=[
+            ("", _("全部")),
+            (TaskState.PENDING, TaskState.PENDING.label),
+            (TaskState.REOPENED, TaskState.REOPENED.label),
+            (TaskState.CLAIMED, TaskState.CLAIMED.label),
+        ],
+    )
+    item_code = forms.CharField(label=_("事项编码"), required=False, max_length=64)
+
+
+# --------------------------------------------------------------------------- case actions
+
+
+class VersionedForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class AcceptForm(VersionedForm):
+    note = forms.CharField(label=_("受理意见"), required=False, max_length=2000)
+
+
+class RefuseForm(VersionedForm):
+    reason = forms.CharField(
+        label=_("不予受理理由"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    legal_basis = forms.CharField(
+        label=_("法律依据"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class SupplementNoticeForm(VersionedForm):
+    requirements = forms.MultipleChoiceField(
+        label=_("需补正的材料"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    free_items = forms.CharField(
+        label=_("其他补正内容（每行一项）"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    note = forms.CharField(label=_("说明"), required=False, max_length=2000)
+
+    def __init__(self, *args: Any, item: Item, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["requirements"]).choices = [
+            (str(m.pk), m.name) for m in item.materials.all()
+        ]
+
+    def free_lines(self) -> list[str]:
+        text = self.cleaned_data.get("free_items") or ""
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+class DecisionForm(VersionedForm):
+    outcome = forms.ChoiceField(
+        label=_("决定"), choices=DecisionOutcome.choices, widget=forms.RadioSelect
+    )
+    reasons = forms.CharField(
+        label=_("理由"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    legal_basis = forms.CharField(
+        label=_("法律依据"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class SpecialStartForm(forms.Form):
+    procedure = forms.ChoiceField(label=_("特别程序"), required=False)
+    kind = forms.ChoiceField(
+        label=_("种类（未选特别程序时）"),
+        required=False,
+        choices=[("", "—"), *SpecialKind.choices],
+    )
+    name = forms.CharField(label=_("名称（未选特别程序时）"), required=False, max_length=100)
+    expected_days = forms.IntegerField(
+        label=_("所需时间（工作日）"), required=False, min_value=1, max_value=365
+    )
+    notice_text = forms.CharField(
+        label=_("书面告知内容"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, item: Item, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.procedures = {str(p.pk): p for p in item.special_procedures.all()}
+        cast(forms.ChoiceField, self.fields["procedure"]).choices = [
+            ("", _("其他（填写下方名称和种类）")),
+            *((pk, p.name) for pk, p in self.procedures.items()),
+        ]
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("理由"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(label=_("意见"), required=False, max_length=2000)
+
+
+class SpecialEndForm(forms.Form):
+    result = forms.CharField(label=_("特别程序结果"), required=False, max_length=2000)
+
+
+class LicenceForm(forms.Form):
+    name = forms.CharField(label=_("证照名称"), required=False, max_length=200)
+    scope = forms.CharField(
+        label=_("许可范围"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    valid_from = forms.DateField(
+        label=_("有效期起"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    valid_until = forms.DateField(
+        label=_("有效期至"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class TaskForm(VersionedForm):
+    opinion = forms.CharField(
+        label=_("办理意见"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
