@@ -107,6 +107,14 @@ def _working_days(value: int, unit: str) -> int | None:
     return value if unit == LimitUnit.WORKING_DAYS else None
 
 
+def _sentence(text: str) -> str:
+    """Staff's text as a sentence: trimmed, ending with a full stop."""
+    text = (text or "").strip()
+    if text and text[-1] not in "。！？；.!?;）)”":
+        text += "。"
+    return text
+
+
 def _payload_id(event: AuditEvent | None, key: str) -> Any:
     return (event.payload or {}).get(key) if event is not None else None
 
@@ -178,7 +186,7 @@ def notice_data(
                 )
             ]
     elif kind is DocumentKind.REFUSAL:
-        extra["reason"] = case.refusal_reason
+        extra["reason"] = _sentence(case.refusal_reason)
         extra["legal_basis"] = case.refusal_basis
     elif kind is DocumentKind.SUPPLEMENT_NOTICE:
         notice = (
@@ -189,10 +197,12 @@ def notice_data(
         rows = []
         if notice is not None:
             for n, entry in enumerate(notice.items.all(), start=1):
-                name = entry.requirement.name if entry.requirement is not None else ""
-                rows.append([str(n), name or entry.description, entry.description or name])
+                if entry.requirement is not None:
+                    rows.append([str(n), entry.requirement.name, entry.description or "—"])
+                else:
+                    rows.append([str(n), "—", entry.description])
             if notice.note.strip():
-                extra["paragraphs"] = [notice.note.strip()]
+                extra["paragraphs"] = [_sentence(notice.note)]
         extra["table"] = TableData(headers=[_("序号"), _("材料名称"), _("补正要求")], rows=rows)
     elif kind is DocumentKind.SPECIAL_PROCEDURE_NOTICE:
         records = SpecialProcedureRecord.objects.filter(case=case)
@@ -211,7 +221,7 @@ def notice_data(
             )
             extra["procedure_until"] = _timer_due(record.timer_id)
             if record.notice_text.strip() and record.notice_text.strip() != default_text:
-                extra["paragraphs"] = [record.notice_text.strip()]
+                extra["paragraphs"] = [_sentence(record.notice_text)]
     elif kind is DocumentKind.EXTENSION_NOTICE:
         requests = ExtensionRequest.objects.filter(case=case, state="approved")
         request_id = _payload_id(event, "request")
@@ -229,21 +239,21 @@ def notice_data(
         decision = Decision.objects.filter(case=case).first()
         if decision is not None:
             if kind is DocumentKind.DECISION_REFUSAL:
-                extra["reason"] = decision.reasons
+                extra["reason"] = _sentence(decision.reasons)
                 extra["legal_basis"] = decision.legal_basis
             else:
                 extra["legal_basis"] = decision.legal_basis or item.legal_basis
                 if decision.reasons.strip():
-                    extra["paragraphs"] = [decision.reasons.strip()]
+                    extra["paragraphs"] = [_sentence(decision.reasons)]
                 licence = Licence.objects.filter(case=case).first()
                 if licence is not None:
                     extra["licence"] = _licence_data(licence)
     elif kind is DocumentKind.LICENCE:
         licence = _case_licence(case, event)
         extra["licence"] = _licence_data(licence)
-        extra["item_name"] = licence.name or item.name
         extra["date"] = _day(licence.issued_at)
-        extra["seal_label"] = "行政许可专用章"
+        if licence.name:
+            extra["title"] = _("%(name)s（电子证照）") % {"name": licence.name}
     return NoticeData(**{**base, **extra})
 
 
@@ -278,7 +288,7 @@ def document_issue(
         number = f"{case.number}-{KIND_CODES[kind]}{seq:02d}"
         with translation.override("zh-hans"):
             data = notice_data(case=case, kind=kind, event=event, doc_number=number)
-            title = str(DEFAULT_TITLES[kind])
+            title = data.title or str(DEFAULT_TITLES[kind])
         pdf = document_render(data=data)
         document = CaseDocument(
             case=case,

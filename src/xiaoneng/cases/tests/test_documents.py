@@ -116,7 +116,7 @@ def test_refusal_carries_reason_and_basis(world, committed):
     )
     [refusal] = docs(case, "refusal")
     text = text_of(refusal)
-    assert "申请事项不属于本机关职权范围" in text
+    assert "理由如下：申请事项不属于本机关职权范围。" in text
     assert "《中华人民共和国行政许可法》第三十二条第一款第（二）项" in text
     assert "行政复议" in text
 
@@ -147,7 +147,9 @@ def test_decision_and_licence_pdfs(world, travel, committed):
         valid_until=dt.date(2031, 3, 5),
     )
     [doc] = docs(case, "licence")
+    assert doc.title == "食品经营许可证（电子证照）"
     text = text_of(doc)
+    assert "许可事项食品经营许可证核发" in text
     assert licence.number in text
     assert "示范市张记餐饮管理有限公司" in text
     assert case.id_number in text  # a credit code is public
