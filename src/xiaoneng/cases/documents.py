@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Max, QuerySet
+from django.db.models import Exists, Max, OuterRef, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -316,6 +316,31 @@ def document_issue_for_event(event: AuditEvent) -> None:
         return
     for kind in kinds:
         document_issue(case=case, kind=kind, event=event)
+
+
+def documents_issue_pending(
+    *, limit: int = 200, lookback: dt.timedelta = dt.timedelta(days=7)
+) -> int:
+    """Issue the notices of recent case events that have none yet; return how many.
+
+    The periodic alternative to the after-commit subscriber (``XN_CASE_DOCUMENTS_AFTER_COMMIT
+    = False`` keeps PDF rendering out of the request) and a catch-up after a failure.
+    Idempotent like the subscriber: each (event, kind) is issued once.
+    """
+    since = timezone.now() - lookback
+    events = (
+        AuditEvent.objects.filter(
+            action__in=list(EVENT_KINDS), object_type="cases.case", occurred_at__gte=since
+        )
+        .exclude(Exists(CaseDocument.objects.filter(event_id=OuterRef("pk"))))
+        .order_by("id")[:limit]
+    )
+    issued = 0
+    for event in events:
+        before = CaseDocument.objects.filter(event_id=event.pk).count()
+        document_issue_for_event(event)
+        issued += CaseDocument.objects.filter(event_id=event.pk).count() - before
+    return issued
 
 
 # --------------------------------------------------------------------------- reads

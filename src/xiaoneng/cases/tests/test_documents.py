@@ -316,3 +316,14 @@ def test_render_every_kind_to_png_for_a_look(world, travel, committed):  # pragm
             check=True,
         )
     assert len(kinds) == 9
+
+
+def test_pending_sweep_issues_what_the_subscriber_missed(world):
+    case = world.submit()  # after-commit work not run: no notice yet
+    services.case_refuse(
+        case=case, actor=world.clerk.user, reason="不属于本机关", legal_basis="第三十二条"
+    )
+    assert docs(case) == []
+    assert documents.documents_issue_pending() == 2
+    assert [d.kind for d in docs(case)] == ["receipt", "refusal"]
+    assert documents.documents_issue_pending() == 0

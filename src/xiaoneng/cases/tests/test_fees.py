@@ -14,7 +14,7 @@ from xiaoneng.core.errors import InvalidState, NotFound, PermissionDenied, Valid
 from xiaoneng.org.models import Role
 from xiaoneng.org.tests import factories as org_factories
 
-from .test_workflow import accepted, finish_process
+from .test_workflow import _race, accepted, finish_process, pg_only
 
 pytestmark = pytest.mark.django_db
 
@@ -333,3 +333,22 @@ def test_admin_lists_fees_and_payments_read_only(world, paid_item, case, admin_c
     page = admin_client.get("/admin/cases/casefee/")
     assert "检验费" in page.content.decode()
     assert admin_client.get("/admin/cases/payment/add/").status_code == 403
+
+
+@pg_only
+@pytest.mark.django_db(transaction=True)
+def test_two_callbacks_at_once_confirm_once(world, paid_item):
+    case = accepted(world, item=paid_item)
+    assess_both(world, paid_item, case)
+    payment = payments.payment_start(actor=world.applicant, case=case)
+    sig = payments.SimulatedGateway().sign(reference=payment.reference, paid_amount="170.50")
+
+    def confirm():
+        return payments.payment_confirm(
+            reference=payment.reference, signature=sig, paid_amount="170.50"
+        )
+
+    results = _race([confirm, confirm, confirm])
+    assert {type(r) for r in results} == {Payment}
+    assert {r.paid_at for r in results} == {Payment.objects.get().paid_at}
+    assert len(events("cases.payment_confirmed")) == 1
