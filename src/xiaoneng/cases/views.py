@@ -56,6 +56,7 @@ from .models import (
     ExtensionRequest,
     ExtensionState,
     SpecialProcedureRecord,
+    StepState,
     SupplementNotice,
 )
 
@@ -131,9 +132,13 @@ def _span(seconds: float, per_day: int, working: bool) -> str:
     hours, rest = divmod(rest, 3600)
     minutes = rest // 60
     if working:
+        if days and not hours:
+            return _("%(d)d个工作日") % {"d": days}
         if days:
             return _("%(d)d个工作日%(h)d小时") % {"d": days, "h": hours}
         return _("%(h)d小时%(m)d分钟（工作时间）") % {"h": hours, "m": minutes}
+    if days and not hours:
+        return _("%(d)d天") % {"d": days}
     if days:
         return _("%(d)d天%(h)d小时") % {"d": days, "h": hours}
     return _("%(h)d小时%(m)d分钟") % {"h": hours, "m": minutes}
@@ -515,7 +520,7 @@ def staff_summary(request: HttpRequest) -> HttpResponse:
         return HttpResponse("")
     now = timezone.now()
     intake = selectors.intake_queue(actor=request.user)
-    inbox = selectors.task_inbox(actor=request.user)
+    inbox = _open_inbox(request.user)
     overdue = (
         inbox.filter(timer__status="running", timer__due_at__lt=now).count()
         + intake.filter(intake_timer__status="running", intake_timer__due_at__lt=now).count()
@@ -531,6 +536,12 @@ def staff_summary(request: HttpRequest) -> HttpResponse:
             "show_inbox": scope.has_role(Role.APPROVER, Role.CHIEF_REPRESENTATIVE),
         },
     )
+
+
+def _open_inbox(actor: Any) -> Any:
+    """The inbox without tasks of steps not reached yet (they wait, unarmed, until their
+    step starts)."""
+    return selectors.task_inbox(actor=actor).filter(step__state=StepState.ACTIVE)
 
 
 def _receivable_items(scope: Any) -> list[Item]:
@@ -618,7 +629,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     _require_staff(request)
     now = timezone.now()
     form = case_forms.InboxFilterForm(request.GET or None)
-    tasks = selectors.task_inbox(actor=request.user).select_related("timer__region")
+    tasks = _open_inbox(request.user).select_related("timer__region")
     if form.is_bound and form.is_valid():
         if state := form.cleaned_data.get("state"):
             tasks = tasks.filter(state=state)
@@ -732,7 +743,9 @@ def _staff_context(
             open_task = task.state in rules.OPEN_TASK_STATES
             row = TaskRow(
                 task=task,
-                actions=selectors.task_actions(actor=actor, task=task),
+                actions=selectors.task_actions(actor=actor, task=task)
+                if step.state == StepState.ACTIVE
+                else frozenset(),
                 clock=clock_view(task.timer, _("环节时限"), now=now, explain=True)
                 if open_task
                 else None,

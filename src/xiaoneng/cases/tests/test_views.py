@@ -271,6 +271,13 @@ def test_accept_shows_the_process_and_the_inbox(client, world):
     assert case.number in inbox
     assert "消防审查" in inbox
     assert "clock-green" in inbox
+    # the lead approver sees the lead task of the active step, not the last step's task
+    client.force_login(world.approver_a.user)
+    response = client.get("/staff/cases/inbox/")
+    assert [t.name for t, _clock in response.context["rows"]] == ["主办审查"]
+    last = CaseTask.objects.get(case=case, step__position=3)
+    page = html(client.get(f"/staff/cases/{case.number}/"))
+    assert f"/tasks/{last.pk}/claim/" not in page
 
 
 def test_stale_accept_is_a_conflict_with_fresh_state(client, world):
