@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
 import logging
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Protocol
 
 from django.db import IntegrityError, connection, transaction
@@ -17,8 +22,10 @@ from .verify import VerifyReport, audit_verify
 
 __all__ = [
     "VerifyReport",
+    "audit_batch",
     "audit_dispatch",
     "audit_record",
+    "audit_record_many",
     "audit_redeliver",
     "audit_seal",
     "audit_verify",
@@ -51,6 +58,51 @@ def _object_ref(obj: Any) -> tuple[str, str]:
     return object_type, str(obj.pk)
 
 
+# Events queued by an open ``audit_batch`` block (None: write at once).
+_pending: ContextVar[list[AuditEvent] | None] = ContextVar("xn_audit_pending", default=None)
+
+
+def _event(
+    *,
+    actor: _Actor | None,
+    action: str,
+    obj: Any = None,
+    object_type: str = "",
+    object_id: str | int = "",
+    payload: dict[str, Any] | None = None,
+    region_code: str = "",
+    department_id: int | None = None,
+) -> AuditEvent:
+    if obj is not None:
+        object_type, object_id = _object_ref(obj)
+    actor_id = actor.pk if actor is not None and getattr(actor, "pk", None) else None
+    return AuditEvent(
+        actor_id=actor_id,
+        actor_label=actor.get_username() if actor_id is not None and actor is not None else "",
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        region_code=region_code,
+        department_id=department_id,
+        payload=payload or {},
+    )
+
+
+def _write(events: list[AuditEvent]) -> None:
+    """Insert ``events`` (one statement) and queue their subscribers after commit."""
+    if not events:
+        return
+    if len(events) == 1:
+        events[0].save(force_insert=True)
+    else:
+        AuditEvent.objects.bulk_create(events)
+    for event in events:
+        if audit_registry.subscriptions_for(event.action):
+            # What a subscriber would read back from the database (tuples become lists…).
+            event.payload = json.loads(json.dumps(event.payload))
+            transaction.on_commit(functools.partial(_dispatch_committed, event), robust=True)
+
+
 def audit_record(
     *,
     actor: _Actor | None,
@@ -64,24 +116,57 @@ def audit_record(
 ) -> AuditEvent:
     """Append one event in the caller's transaction; subscribers run after it commits.
 
-    ``payload`` holds ids and old/new values, never copies of personal data.
+    ``payload`` holds ids and old/new values, never copies of personal data. Inside an
+    :func:`audit_batch` block the event is queued (no ``pk`` yet) and inserted, with the
+    block's other events, when the block ends.
     """
-    if obj is not None:
-        object_type, object_id = _object_ref(obj)
-    actor_id = actor.pk if actor is not None and getattr(actor, "pk", None) else None
-    event = AuditEvent.objects.create(
-        actor_id=actor_id,
-        actor_label=actor.get_username() if actor_id is not None and actor is not None else "",
+    event = _event(
+        actor=actor,
         action=action,
+        obj=obj,
         object_type=object_type,
-        object_id=str(object_id),
+        object_id=object_id,
+        payload=payload,
         region_code=region_code,
         department_id=department_id,
-        payload=payload or {},
     )
-    if audit_registry.subscriptions_for(action):
-        transaction.on_commit(lambda: audit_dispatch(event_id=event.pk), robust=True)
+    pending = _pending.get()
+    if pending is not None:
+        pending.append(event)
+    else:
+        _write([event])
     return event
+
+
+def audit_record_many(*, records: Iterable[Mapping[str, Any]]) -> list[AuditEvent]:
+    """Append several events (each a mapping of :func:`audit_record`'s arguments) with
+    one INSERT, in order; queued instead inside an :func:`audit_batch` block."""
+    events = [_event(**record) for record in records]
+    pending = _pending.get()
+    if pending is not None:
+        pending.extend(events)
+    else:
+        _write(events)
+    return events
+
+
+@contextmanager
+def audit_batch() -> Iterator[None]:
+    """Collect the events recorded in the block and insert them with one statement when
+    it ends without an error (use it inside the writing transaction: the events still
+    commit or roll back with it). Nested blocks join the outermost one. Events recorded
+    in the block have no ``pk`` until it ends; nothing in the block may read them back.
+    """
+    if _pending.get() is not None:
+        yield
+        return
+    events: list[AuditEvent] = []
+    token = _pending.set(events)
+    try:
+        yield
+    finally:
+        _pending.reset(token)
+    _write(events)
 
 
 def audit_dispatch(*, event_id: int) -> int:
@@ -90,6 +175,18 @@ def audit_dispatch(*, event_id: int) -> int:
     delivered = set(
         AuditDelivery.objects.filter(event_id=event_id).values_list("subscriber", flat=True)
     )
+    return _run_subscribers(event, delivered)
+
+
+def _dispatch_committed(event: AuditEvent) -> int:
+    """After-commit delivery of an event this process has just written: no subscriber can
+    have handled it yet (the redelivery sweep leaves events alone for a minute), so neither
+    the event nor its deliveries are read back; the delivery row's unique constraint still
+    stops a second delivery (the handler's work is then rolled back)."""
+    return _run_subscribers(event, set())
+
+
+def _run_subscribers(event: AuditEvent, delivered: set[str]) -> int:
     ran = 0
     for sub in audit_registry.subscriptions_for(event.action):
         if sub.name in delivered:
@@ -97,15 +194,15 @@ def audit_dispatch(*, event_id: int) -> int:
         try:
             with transaction.atomic():
                 sub.handler(event)
-                AuditDelivery.objects.create(event_id=event_id, subscriber=sub.name)
+                AuditDelivery.objects.create(event_id=event.pk, subscriber=sub.name)
         except IntegrityError:
             # Another worker delivered it concurrently: its handler's work stands.
-            logger.info("event %s already delivered to %s", event_id, sub.name)
+            logger.info("event %s already delivered to %s", event.pk, sub.name)
             continue
         except Exception:
             # One failing subscriber must not stop the others; its work was rolled back and
             # the redelivery sweep calls it again (no delivery row was written).
-            logger.exception("subscriber %s failed on event %s", sub.name, event_id)
+            logger.exception("subscriber %s failed on event %s", sub.name, event.pk)
             continue
         ran += 1
     return ran

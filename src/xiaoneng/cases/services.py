@@ -12,27 +12,35 @@ jobs).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
 import secrets
+import threading
 import uuid
-from collections.abc import Iterable, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django.core.files import File
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from xiaoneng.audit.services import audit_record
+from xiaoneng.audit.services import audit_batch, audit_record
 from xiaoneng.catalog.limits import (
     item_green_channel_limit,
     item_promised_limit,
     item_statutory_limit,
     special_procedure_limit,
 )
-from xiaoneng.catalog.models import CaseType, Item, ItemState, Necessity
+from xiaoneng.catalog.models import CaseType, Item, ItemState, Material, Necessity
 from xiaoneng.catalog.models import SpecialProcedure as CatalogSpecialProcedure
+from xiaoneng.catalog.models import Step as CatalogStep
+from xiaoneng.catalog.models import Task as CatalogTask
 from xiaoneng.clock import Limit, LimitUnit, PauseReason
 from xiaoneng.core.errors import (
     Conflict,
@@ -75,28 +83,39 @@ from .models import (
 )
 from .notifications import notify_applicant
 
-
-def _in_our_transaction(service: Any) -> Any:
-    """The deadlines service without its own ``transaction.atomic`` wrapper.
-
-    Every call below happens inside the calling case service's transaction (which locks
-    the case first), so the inner atomic would only add a SAVEPOINT / RELEASE pair per
-    timer operation (14 per lifecycle) and protect nothing: any error rolls the whole
-    action back. ``functools.wraps`` keeps the plain function as ``__wrapped__``.
-    """
-    return getattr(service, "__wrapped__", service)
+timer_start = deadlines_services.timer_start
+timers_start = deadlines_services.timers_start
+timers_complete = deadlines_services.timers_complete
+timers_pause = deadlines_services.timers_pause
+timers_resume = deadlines_services.timers_resume
+timers_extend = deadlines_services.timers_extend
+TimerSpec = deadlines_services.TimerSpec
 
 
-timer_start = _in_our_transaction(deadlines_services.timer_start)
-timer_complete = _in_our_transaction(deadlines_services.timer_complete)
-timer_extend = _in_our_transaction(deadlines_services.timer_extend)
-timer_pause = _in_our_transaction(deadlines_services.timer_pause)
-timer_resume = _in_our_transaction(deadlines_services.timer_resume)
+def _action(service: _F) -> _F:
+    """One human action: one transaction whose audit events (the action's own and its
+    timers') are written with one INSERT at its end (``audit_batch``)."""
+
+    @functools.wraps(service)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with transaction.atomic(), audit_batch():
+            return service(*args, **kwargs)
+
+    return cast(_F, wrapper)
+
+
+@contextlib.contextmanager
+def _one_action() -> Iterator[None]:
+    """:func:`_action` as a block (periodic jobs: one transaction per case)."""
+    with transaction.atomic(), audit_batch():
+        yield
+
 
 CASE_SUBJECT = "cases.case"
 TASK_SUBJECT = "cases.casetask"
 SPECIAL_SUBJECT = "cases.specialprocedurerecord"
 _QUERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 INTAKE_ROLES = (Role.CLERK, Role.CHIEF_REPRESENTATIVE, Role.APPROVAL_OFFICE)
 APPROVER_ROLES = (Role.APPROVER, Role.CHIEF_REPRESENTATIVE)
@@ -246,36 +265,43 @@ def _audit(actor: Any, action: CaseEvent, case: Case, **payload: Any) -> None:
 
 
 def _timer_done(timer_id: int | None, *, at: dt.datetime, actor: Any) -> None:
-    if timer_id is None:
-        return
-    timer_complete(timer=Timer(pk=timer_id), at=at, actor=actor)
+    _timers_complete([timer_id], at=at, actor=actor)
+
+
+def _timers_complete(timer_ids: Iterable[int | None], *, at: dt.datetime, actor: Any) -> None:
+    """Complete running timers (one lock, one UPDATE); a done one is refused."""
+    ids = [t for t in timer_ids if t is not None]
+    if ids:
+        timers_complete(timers=ids, at=at, actor=actor)
 
 
 def _timers_done(timer_ids: Iterable[int | None], *, at: dt.datetime, actor: Any) -> None:
+    """Complete whichever of the timers are still open."""
     ids = [t for t in timer_ids if t is not None]
-    if not ids:
-        return
-    open_ids = Timer.objects.filter(pk__in=ids).exclude(status=TimerStatus.DONE)
-    for pk in open_ids.values_list("pk", flat=True):
-        timer_complete(timer=Timer(pk=pk), at=at, actor=actor)
+    if ids:
+        timers_complete(timers=ids, at=at, actor=actor, skip_done=True)
 
 
 def _task_limit(task: CaseTask) -> Limit:
     return Limit(task.limit_value, LimitUnit(task.limit_unit))
 
 
+def _case_timer(case: Case, kind: str, limit: Limit) -> TimerSpec:
+    return TimerSpec(kind, CASE_SUBJECT, case.pk, case.region, limit)
+
+
+def _task_timers(case: Case, tasks: Sequence[CaseTask]) -> list[TimerSpec]:
+    return [
+        TimerSpec(rules.TIMER_TASK, TASK_SUBJECT, task.pk, case.region, _task_limit(task))
+        for task in tasks
+    ]
+
+
 def _arm_tasks(case: Case, tasks: Sequence[CaseTask], *, at: dt.datetime, actor: Any) -> None:
     """Start a fresh step timer for each task (they are saved by the caller)."""
-    for task in tasks:
-        task.timer = timer_start(
-            kind=rules.TIMER_TASK,
-            subject_type=TASK_SUBJECT,
-            subject_id=task.pk,
-            region=case.region,
-            limit=_task_limit(task),
-            at=at,
-            actor=actor,
-        )
+    timers = timers_start(specs=_task_timers(case, tasks), at=at, actor=actor)
+    for task, timer in zip(tasks, timers, strict=True):
+        task.timer = timer
 
 
 def _next_serial(series: str, prefix: str, day: dt.date) -> int:
@@ -358,12 +384,8 @@ def _store_material(
     checked = check_upload(upload.file, field="materials")
     title = upload.title
     if upload.requirement_id is not None and not title:
-        title = str(
-            case.item.materials.filter(pk=upload.requirement_id)
-            .values_list("name", flat=True)
-            .first()
-            or ""
-        )
+        requirement = _requirements(case.item).get(upload.requirement_id)
+        title = requirement.name if requirement is not None else ""
     material = CaseMaterial(
         case=case,
         requirement_id=upload.requirement_id,
@@ -380,10 +402,66 @@ def _store_material(
     return material
 
 
+# ------------------------------------------------------------------ catalogue structure
+#
+# A published item version never changes (a change is a new version with a new id), so
+# its materials and process are read once per process. Drafts are never cached; any save
+# or delete of an item clears the cache (in tests the same id can come back rolled back).
+
+_CATALOGUE_SIZE = 512
+_catalogue: OrderedDict[tuple[str, int], Any] = OrderedDict()
+_catalogue_lock = threading.Lock()
+
+
+def _catalogue_clear(**_kwargs: Any) -> None:
+    with _catalogue_lock:
+        _catalogue.clear()
+
+
+post_save.connect(_catalogue_clear, sender=Item, dispatch_uid="cases.catalogue_clear.save")
+post_delete.connect(_catalogue_clear, sender=Item, dispatch_uid="cases.catalogue_clear.delete")
+
+
+def _cached(kind: str, item: Item, load: Callable[[], Any]) -> Any:
+    if item.state == ItemState.DRAFT:
+        return load()
+    key = (kind, item.pk)
+    with _catalogue_lock:
+        hit = _catalogue.get(key)
+        if hit is not None:
+            _catalogue.move_to_end(key)
+            return hit
+    value = load()
+    with _catalogue_lock:
+        _catalogue[key] = value
+        while len(_catalogue) > _CATALOGUE_SIZE:
+            _catalogue.popitem(last=False)
+    return value
+
+
+def _requirements(item: Item) -> dict[int, Material]:
+    """The item's material requirements by id, in their order."""
+    result: dict[int, Material] = _cached(
+        "materials", item, lambda: {m.pk: m for m in item.materials.all()}
+    )
+    return result
+
+
+def _process(item: Item) -> tuple[tuple[CatalogStep, tuple[CatalogTask, ...]], ...]:
+    """The item's steps in order, each with its tasks."""
+
+    def load() -> tuple[tuple[CatalogStep, tuple[CatalogTask, ...]], ...]:
+        steps = item.steps.prefetch_related("tasks").order_by("position")
+        return tuple((step, tuple(step.tasks.all())) for step in steps)
+
+    result: tuple[tuple[CatalogStep, tuple[CatalogTask, ...]], ...] = _cached("process", item, load)
+    return result
+
+
 def _check_materials(
     item: Item, materials: Sequence[MaterialUpload], errors: FieldErrorCollector, *, strict: bool
 ) -> None:
-    requirements = {m.pk: m for m in item.materials.all()}
+    requirements = _requirements(item)
     given = set()
     for i, upload in enumerate(materials):
         if upload.requirement_id is not None and upload.requirement_id not in requirements:
@@ -434,69 +512,70 @@ def _create_case(
     region = department.region
     now = _now()
     number = _case_number(region.code, now)
-    with transaction.atomic():
-        case = Case(
-            number=number,
-            query_code=_query_code(),
-            item=item,
-            region=region,
-            department=department,
-            channel=channel,
-            state=CaseState.RECEIVED,
-            applicant_user=applicant_user,
-            applicant=profile,
-            agent_id=agent_id,
-            form_data=form_data or {},
-            is_green_channel=is_green_channel,
-            received_at=now,
-            idempotency_key=key,
-            renewal_of=renewal_of,
-            **fields,
-        )
-        try:
-            if key:
-                with transaction.atomic():
-                    case.save(force_insert=True)
-            else:
-                case.save(force_insert=True)
-        except IntegrityError:
-            existing = _existing_by_key(fields, key) if key else None
-            if existing is None:
-                raise
-            return _same_submission(existing, item)
-        stored = [
-            _store_material(case, upload, actor=actor, at=now, for_supplement=False)
-            for upload in materials
-        ]
-        if stored:
-            CaseMaterial.objects.bulk_create(stored)
-        case.intake_timer = timer_start(
-            kind=rules.TIMER_INTAKE,
-            subject_type=CASE_SUBJECT,
-            subject_id=case.pk,
-            region=region,
-            limit=rules.INTAKE_LIMIT,
-            at=now,
-            actor=actor,
-        )
-        case.save(update_fields=["intake_timer"])
-        _audit(
-            actor,
-            CaseEvent.SUBMITTED if channel == Channel.ONLINE else CaseEvent.RECEIVED,
-            case,
-            item=item.code,
-            item_version=item.version,
-            channel=channel,
-            materials=[m.pk for m in stored],
-            renewal_of=renewal_of.number if renewal_of else None,
-        )
-        notify_applicant(
-            case=case,
-            kind="received",
-            subject=_("申请已收件"),
-            body=_("您申请的“%(item)s”已收件，办件编号%(number)s，查询码%(code)s。")
-            % {"item": item.name, "number": case.number, "code": case.query_code},
-        )
+    try:
+        with _one_action():
+            return _insert_case(
+                Case(
+                    number=number,
+                    query_code=_query_code(),
+                    item=item,
+                    region=region,
+                    department=department,
+                    channel=channel,
+                    state=CaseState.RECEIVED,
+                    applicant_user=applicant_user,
+                    applicant=profile,
+                    agent_id=agent_id,
+                    form_data=form_data or {},
+                    is_green_channel=is_green_channel,
+                    received_at=now,
+                    idempotency_key=key,
+                    renewal_of=renewal_of,
+                    **fields,
+                ),
+                actor=actor,
+                materials=materials,
+            )
+    except IntegrityError:
+        # A concurrent submission with the same key won the race (the whole transaction,
+        # or the caller's savepoint, is rolled back): answer with its case.
+        existing = _existing_by_key(fields, key) if key else None
+        if existing is None:
+            raise
+        return _same_submission(existing, item)
+
+
+def _insert_case(case: Case, *, actor: Any, materials: Sequence[MaterialUpload]) -> Case:
+    """INSERT the case, its materials and its intake timer; audit; queue the notice."""
+    item, now = case.item, case.received_at
+    case.save(force_insert=True)
+    stored = [
+        _store_material(case, upload, actor=actor, at=now, for_supplement=False)
+        for upload in materials
+    ]
+    if stored:
+        CaseMaterial.objects.bulk_create(stored)
+    case.intake_timer = timers_start(
+        specs=[_case_timer(case, rules.TIMER_INTAKE, rules.INTAKE_LIMIT)], at=now, actor=actor
+    )[0]
+    case.save(update_fields=["intake_timer"])
+    _audit(
+        actor,
+        CaseEvent.SUBMITTED if case.channel == Channel.ONLINE else CaseEvent.RECEIVED,
+        case,
+        item=item.code,
+        item_version=item.version,
+        channel=case.channel,
+        materials=[m.pk for m in stored],
+        renewal_of=case.renewal_of.number if case.renewal_of else None,
+    )
+    notify_applicant(
+        case=case,
+        kind="received",
+        subject=_("申请已收件"),
+        body=_("您申请的“%(item)s”已收件，办件编号%(number)s，查询码%(code)s。")
+        % {"item": item.name, "number": case.number, "code": case.query_code},
+    )
     return case
 
 
@@ -558,9 +637,16 @@ def _check_renewal(
 
 
 def _profile_of(user: Any) -> Applicant | None:
+    """The account's applicant profile (kept on the user object, like its scope)."""
     if user is None or not getattr(user, "pk", None):
         return None
-    return Applicant.objects.filter(user_id=user.pk).first()
+    try:
+        profile: Applicant = user.applicant
+    except Applicant.DoesNotExist:
+        # Not cached as "none": the profile may be registered later in this request.
+        user._state.fields_cache.pop("applicant", None)
+        return None
+    return profile
 
 
 def applicant_info_from_profile(profile: Applicant) -> ApplicantInfo:
@@ -657,7 +743,7 @@ def case_receive(
     )
 
 
-@transaction.atomic
+@_action
 def case_material_add(*, case: Case, actor: Any, upload: MaterialUpload) -> CaseMaterial:
     """Add a file while the case is at intake (received or waiting for a supplement)."""
     case = _lock_case(case, "item")
@@ -677,7 +763,7 @@ def case_material_add(*, case: Case, actor: Any, upload: MaterialUpload) -> Case
     return material
 
 
-@transaction.atomic
+@_action
 def case_green_channel_set(*, case: Case, actor: Any, on: bool = True) -> Case:
     """Mark a key project (绿色通道) before acceptance; its limits and priority follow."""
     case = _lock_case(case)
@@ -719,9 +805,9 @@ def _accept(case: Case, *, actor: Any, at: dt.datetime, now: dt.datetime, auto: 
     item = case.item
     staff_id = _scope(actor).staff_id if actor is not None else None
     _timer_done(case.intake_timer_id, at=now, actor=actor)
-    template = list(item.steps.prefetch_related("tasks").order_by("position"))
+    template = _process(item)
     steps: list[CaseStep] = []
-    for step in template:
+    for step, _tasks in template:
         intake = rules.is_intake_step(step.position, step.name)
         steps.append(
             CaseStep(
@@ -741,15 +827,15 @@ def _accept(case: Case, *, actor: Any, at: dt.datetime, now: dt.datetime, auto: 
     CaseStep.objects.bulk_create(steps)
     tasks: list[CaseTask] = []
     active: list[CaseTask] = []
-    for step, case_step in zip(template, steps, strict=True):
-        for task in step.tasks.all():
+    for (_step, step_tasks), case_step in zip(template, steps, strict=True):
+        for task in step_tasks:
             row = CaseTask(
                 case=case,
                 step=case_step,
                 position=task.position,
                 name=task.name,
                 department_id=task.department_id,
-                is_lead=task.is_lead or len(step.tasks.all()) == 1,
+                is_lead=task.is_lead or len(step_tasks) == 1,
                 limit_value=task.limit_value,
                 limit_unit=task.limit_unit,
             )
@@ -765,25 +851,16 @@ def _accept(case: Case, *, actor: Any, at: dt.datetime, now: dt.datetime, auto: 
     promised = item_promised_limit(item)
     if case.is_green_channel:
         promised = item_green_channel_limit(item) or promised
-    case.promised_timer = timer_start(
-        kind=rules.TIMER_PROMISED,
-        subject_type=CASE_SUBJECT,
-        subject_id=case.pk,
-        region=case.region,
-        limit=promised,
-        at=at,
-        actor=actor,
+    specs = [
+        _case_timer(case, rules.TIMER_PROMISED, promised),
+        _case_timer(case, rules.TIMER_STATUTORY, item_statutory_limit(item)),
+        *_task_timers(case, active),
+    ]
+    case.promised_timer, case.statutory_timer, *task_timers = timers_start(
+        specs=specs, at=at, actor=actor
     )
-    case.statutory_timer = timer_start(
-        kind=rules.TIMER_STATUTORY,
-        subject_type=CASE_SUBJECT,
-        subject_id=case.pk,
-        region=case.region,
-        limit=item_statutory_limit(item),
-        at=at,
-        actor=actor,
-    )
-    _arm_tasks(case, active, at=at, actor=actor)
+    for row, timer in zip(active, task_timers, strict=True):
+        row.timer = timer
     if active:
         CaseTask.objects.bulk_update(active, ["timer"])
     case.state = CaseState.PROCESSING if first is not None else CaseState.PENDING_DECISION
@@ -801,7 +878,7 @@ def _accept(case: Case, *, actor: Any, at: dt.datetime, now: dt.datetime, auto: 
     )
 
 
-@transaction.atomic
+@_action
 def case_accept(
     *, case: Case, actor: Any, note: str = "", expected_version: int | None = None
 ) -> Case:
@@ -827,7 +904,7 @@ def case_accept(
     return case
 
 
-@transaction.atomic
+@_action
 def case_refuse(
     *,
     case: Case,
@@ -869,7 +946,7 @@ def _item_key(requirement_id: int | None, description: str) -> tuple[int | None,
     return (requirement_id, "" if requirement_id is not None else description.strip())
 
 
-@transaction.atomic
+@_action
 def supplement_notice_issue(
     *,
     case: Case,
@@ -902,7 +979,7 @@ def supplement_notice_issue(
             code="supplement_notice_exists",
         )
     case.state = rules.case_target(case.state, "supplement_notice")
-    requirements = {m.pk: m for m in case.item.materials.all()}
+    requirements = _requirements(case.item)
     errors = FieldErrorCollector()
     if not items:
         errors.add("items", _("请列出需要补正的全部内容。"), code="required")
@@ -946,7 +1023,7 @@ def supplement_notice_issue(
     return notice
 
 
-@transaction.atomic
+@_action
 def supplement_complete(*, case: Case, actor: Any) -> Case:
     """The applicant has corrected everything the notice listed; intake starts again and
     acceptance will date from now (the completion)."""
@@ -987,7 +1064,7 @@ def supplement_complete(*, case: Case, actor: Any) -> Case:
 
 
 def _auto_accept_one(case_id: int, now: dt.datetime) -> bool:
-    with transaction.atomic():
+    with _one_action():
         case = _lock_case(case_id, "item", "intake_timer")
         if case.state != CaseState.RECEIVED or not _intake_overdue(case, now):
             return False
@@ -1045,7 +1122,7 @@ def _decision_inputs(outcome: str, reasons: str, legal_basis: str) -> None:
     errors.raise_if_any()
 
 
-@transaction.atomic
+@_action
 def case_decide_on_spot(
     *, case: Case, actor: Any, outcome: str, reasons: str = "", legal_basis: str = ""
 ) -> Decision:
@@ -1085,7 +1162,7 @@ def case_decide_on_spot(
     return decision
 
 
-@transaction.atomic
+@_action
 def case_withdraw(*, case: Case, actor: Any, reason: str = "") -> Case:
     """The applicant withdraws an undecided application; every open timer stops."""
     case = _lock_case(case)
@@ -1184,7 +1261,7 @@ def _require_assignee(task: CaseTask, scope: Scope, action: str) -> dict[str, An
     raise _lost_race(task, action)
 
 
-@transaction.atomic
+@_action
 def task_claim(
     *,
     task: CaseTask | int,
@@ -1245,19 +1322,20 @@ def _finish_task(
         case.refusal_recommended = True
         case_fields.append("refusal_recommended")
     result: dict[str, Any] = {}
-    if not CaseTask.objects.filter(step_id=task.step_id).exclude(state=TaskState.DONE).exists():
+    # One query answers both questions: is this step now done, and which step follows.
+    open_tasks = CaseTask.objects.filter(step_id=OuterRef("pk")).exclude(state=TaskState.DONE)
+    ahead = list(
+        CaseStep.objects.filter(case=case, position__gte=task.step.position)
+        .annotate(has_open=Exists(open_tasks))
+        .order_by("position")[:2]
+    )
+    if ahead and ahead[0].pk == task.step_id and not ahead[0].has_open:
         step = task.step
         step.state = StepState.DONE
         step.completed_at = now
         step.save(update_fields=["state", "completed_at"])
         result["step_completed"] = step.position
-        following = (
-            None
-            if case.refusal_recommended
-            else CaseStep.objects.filter(case=case, position__gt=step.position)
-            .order_by("position")
-            .first()
-        )
+        following = None if case.refusal_recommended or len(ahead) < 2 else ahead[1]
         if following is None:
             case.state = CaseState.PENDING_DECISION
             case.current_step = 0
@@ -1296,7 +1374,7 @@ def _activate_step(case: Case, step: CaseStep, *, now: dt.datetime, actor: Any) 
     )
 
 
-@transaction.atomic
+@_action
 def task_approve(
     *, task: CaseTask | int, actor: Any, opinion: str = "", expected_version: int | None = None
 ) -> CaseTask:
@@ -1325,7 +1403,7 @@ def task_approve(
     return task
 
 
-@transaction.atomic
+@_action
 def task_recommend_refusal(
     *, task: CaseTask | int, actor: Any, opinion: str, expected_version: int | None = None
 ) -> CaseTask:
@@ -1356,7 +1434,7 @@ def task_recommend_refusal(
     return task
 
 
-@transaction.atomic
+@_action
 def task_return(
     *, task: CaseTask | int, actor: Any, reason: str, expected_version: int | None = None
 ) -> CaseTask:
@@ -1446,7 +1524,7 @@ def _reopen(case: Case, task: CaseTask, *, now: dt.datetime, actor: Any, action:
     )
 
 
-@transaction.atomic
+@_action
 def task_reopen(*, task: CaseTask | int, actor: Any, reason: str) -> CaseTask:
     """The lead department reopens another department's finished task of the active step."""
     if not (reason or "").strip():
@@ -1477,7 +1555,7 @@ def task_reopen(*, task: CaseTask | int, actor: Any, reason: str) -> CaseTask:
 
 
 def _deem_one(task_id: int, now: dt.datetime) -> bool:
-    with transaction.atomic():
+    with _one_action():
         case_id = CaseTask.objects.values_list("case_id", flat=True).get(pk=task_id)
         case = _lock_case(case_id, "item")
         task = _lock_task(task_id)
@@ -1541,7 +1619,7 @@ def _case_staff(scope: Scope, case: Case) -> bool:
     return CaseTask.objects.filter(case=case, department_id__in=list(scope.department_ids)).exists()
 
 
-@transaction.atomic
+@_action
 def special_procedure_start(
     *,
     case: Case,
@@ -1608,9 +1686,10 @@ def special_procedure_start(
     if pauses:
         case.state = rules.case_target(case.state, "special_start")
         fields.append("state")
-        for timer_id in _running_timers(case):
-            timer_pause(
-                timer=Timer(pk=timer_id),
+        running = _running_timers(case)
+        if running:
+            timers_pause(
+                timers=running,
                 reason=PauseReason.SPECIAL_PROCEDURE,
                 note=name,
                 at=now,
@@ -1636,7 +1715,7 @@ def _running_timers(case: Case) -> list[int]:
     )
 
 
-@transaction.atomic
+@_action
 def special_procedure_end(
     *, record: SpecialProcedureRecord | int, actor: Any, result: str = ""
 ) -> SpecialProcedureRecord:
@@ -1664,8 +1743,9 @@ def special_procedure_end(
         paused = Timer.objects.filter(
             pk__in=[i for i in ids if i is not None], status=TimerStatus.PAUSED
         ).values_list("pk", flat=True)
-        for timer_id in list(paused):
-            timer_resume(timer=Timer(pk=timer_id), at=now, actor=actor)
+        paused_ids = list(paused)
+        if paused_ids:
+            timers_resume(timers=paused_ids, at=now, actor=actor)
     record.ended_at = now
     record.ended_by_id = scope.staff_id
     record.result = result
@@ -1676,7 +1756,7 @@ def special_procedure_end(
     return record
 
 
-@transaction.atomic
+@_action
 def extension_request(*, case: Case, actor: Any, reason: str) -> ExtensionRequest:
     """Ask the department head for the statutory extension (+10, joint +15 working days)."""
     case = _lock_case(case, "item")
@@ -1727,7 +1807,7 @@ def _extension_for_decision(
     return case, request, scope
 
 
-@transaction.atomic
+@_action
 def extension_approve(
     *, request: ExtensionRequest | int, actor: Any, note: str = ""
 ) -> ExtensionRequest:
@@ -1736,11 +1816,9 @@ def extension_approve(
     case, request, scope = _extension_for_decision(request, actor)
     now = _now()
     limit = Limit(request.limit_value, LimitUnit(request.limit_unit))
-    for timer_id in (case.promised_timer_id, case.statutory_timer_id):
-        if timer_id is not None:
-            timer_extend(
-                timer=Timer(pk=timer_id), by=limit, reason=request.reason, at=now, actor=actor
-            )
+    extended = [t for t in (case.promised_timer_id, case.statutory_timer_id) if t is not None]
+    if extended:
+        timers_extend(timers=extended, by=limit, reason=request.reason, at=now, actor=actor)
     request.state = ExtensionState.APPROVED
     request.decided_by_id = scope.staff_id
     request.decided_at = now
@@ -1758,7 +1836,7 @@ def extension_approve(
     return request
 
 
-@transaction.atomic
+@_action
 def extension_reject(
     *, request: ExtensionRequest | int, actor: Any, note: str = ""
 ) -> ExtensionRequest:
@@ -1786,7 +1864,7 @@ def _notify_decision(case: Case, outcome: str) -> None:
     )
 
 
-@transaction.atomic
+@_action
 def case_decide(
     *,
     case: Case,
@@ -1819,8 +1897,8 @@ def case_decide(
         decided_by_id=scope.staff_id,
         decided_at=now,
     )
-    for timer_id in (case.promised_timer_id, case.statutory_timer_id):
-        _timer_done(timer_id, at=now, actor=actor)  # both run until the decision
+    # both run until the decision
+    _timers_complete((case.promised_timer_id, case.statutory_timer_id), at=now, actor=actor)
     case.decision = outcome
     case.decided_at = now
     _start_decision_timers(case, outcome=outcome, at=now, actor=actor)
@@ -1868,7 +1946,7 @@ def _issue(
     )
 
 
-@transaction.atomic
+@_action
 def licence_issue(
     *,
     case: Case,
@@ -1913,7 +1991,7 @@ def licence_issue(
 
 
 def _deem_renewal_one(case_id: int, today: dt.date) -> bool:
-    with transaction.atomic():
+    with _one_action():
         case = _lock_case(case_id, "item", "renewal_of")
         old = case.renewal_of
         if (

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import transaction
@@ -15,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xiaoneng import clock
-from xiaoneng.audit.services import audit_record
+from xiaoneng.audit.services import audit_record, audit_record_many
 from xiaoneng.core.errors import (
     FieldErrorCollector,
     InvalidState,
@@ -30,6 +32,7 @@ from .events import DeadlinesEvent
 from .models import CalendarDay, CalendarYear, DayKind, Timer, TimerStatus
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -273,18 +276,93 @@ def _timer_payload(timer: Timer, **extra: Any) -> dict[str, Any]:
     }
 
 
+def _timer_audit(actor: Any, action: DeadlinesEvent, timer: Timer, **extra: Any) -> dict[str, Any]:
+    return {
+        "actor": actor,
+        "action": action,
+        "object_type": "deadlines.timer",
+        "object_id": timer.pk,
+        "region_code": timer.region.code,
+        "payload": _timer_payload(timer, **extra),
+    }
+
+
 def _audit_timer(actor: Any, action: DeadlinesEvent, timer: Timer, **extra: Any) -> None:
-    audit_record(
-        actor=actor,
-        action=action,
-        object_type="deadlines.timer",
-        object_id=timer.pk,
-        region_code=timer.region.code,
-        payload=_timer_payload(timer, **extra),
+    audit_record(**_timer_audit(actor, action, timer, **extra))
+
+
+def _joins_caller(service: Callable[..., _T]) -> Callable[..., _T]:
+    """Run ``service`` in the caller's transaction when there is one, else in its own.
+
+    Nested in a caller's ``transaction.atomic`` the service adds no SAVEPOINT: it checks
+    everything before it writes, so an error it raises leaves nothing behind and the
+    caller's transaction usable; any error after its writes must roll the caller back
+    (a database error does so by itself).
+    """
+
+    @functools.wraps(service)
+    def wrapper(*args: Any, **kwargs: Any) -> _T:
+        if transaction.get_connection().in_atomic_block:
+            return service(*args, **kwargs)
+        with transaction.atomic():
+            return service(*args, **kwargs)
+
+    return wrapper
+
+
+@dataclass(frozen=True)
+class TimerSpec:
+    """One timer to start with :func:`timers_start`."""
+
+    kind: str
+    subject_type: str
+    subject_id: str | int
+    region: Region
+    limit: clock.Limit
+
+
+@_joins_caller
+def timers_start(
+    *,
+    specs: Sequence[TimerSpec],
+    at: dt.datetime | None = None,
+    warn_ratio: float | None = None,
+    actor: Any = None,
+) -> list[Timer]:
+    """Start several timers at ``at`` (one INSERT, one audit INSERT), in ``specs`` order."""
+    ratio = settings.XN_WARN_RATIO if warn_ratio is None else warn_ratio
+    if not 0 < ratio <= 1:
+        raise ValidationFailed(_("预警比例应在 0 到 1 之间。"), field="warn_ratio")
+    start = at or timezone.now()
+    timers: list[Timer] = []
+    for spec in specs:
+        state = clock.Timer.start(at=start, limit=spec.limit, warn_ratio=ratio)
+        timer = Timer(
+            kind=spec.kind,
+            subject_type=spec.subject_type,
+            subject_id=str(spec.subject_id),
+            region=spec.region,
+            limit_value=spec.limit.value,
+            limit_unit=str(spec.limit.unit),
+            started_at=start,
+        )
+        _apply_schedule(timer, state)
+        timers.append(timer)
+    if not timers:
+        return timers
+    if len(timers) == 1:
+        timers[0].save(force_insert=True)
+    else:
+        Timer.objects.bulk_create(timers)
+    audit_record_many(
+        records=[
+            _timer_audit(actor, DeadlinesEvent.TIMER_STARTED, timer, limit=str(spec.limit))
+            for timer, spec in zip(timers, specs, strict=True)
+        ]
     )
+    return timers
 
 
-@transaction.atomic
 def timer_start(
     *,
     kind: str,
@@ -297,31 +375,76 @@ def timer_start(
     actor: Any = None,
 ) -> Timer:
     """Start a timer of ``limit`` for a subject (a case, a step, an order…) at ``at``."""
-    ratio = settings.XN_WARN_RATIO if warn_ratio is None else warn_ratio
-    if not 0 < ratio <= 1:
-        raise ValidationFailed(_("预警比例应在 0 到 1 之间。"), field="warn_ratio")
-    start = at or timezone.now()
-    state = clock.Timer.start(at=start, limit=limit, warn_ratio=ratio)
-    timer = Timer(
-        kind=kind,
-        subject_type=subject_type,
-        subject_id=str(subject_id),
-        region=region,
-        limit_value=limit.value,
-        limit_unit=str(limit.unit),
-        started_at=start,
+    spec = TimerSpec(kind, subject_type, subject_id, region, limit)
+    return timers_start(specs=[spec], at=at, warn_ratio=warn_ratio, actor=actor)[0]
+
+
+def _timer_pks(timers: Iterable[Timer | int]) -> list[int]:
+    return [t.pk if isinstance(t, Timer) else int(t) for t in timers]
+
+
+def _locked_many(timers: Iterable[Timer | int]) -> list[Timer]:
+    """Lock the timers (one SELECT … FOR UPDATE, in id order: no deadlock between two
+    callers locking overlapping sets); in the order given, each once."""
+    pks = list(dict.fromkeys(_timer_pks(timers)))
+    if not pks:
+        return []
+    rows = (
+        Timer.objects.select_for_update(of=("self",))
+        .select_related("region")
+        .filter(pk__in=pks)
+        .order_by("pk")
     )
-    _apply_schedule(timer, state)
-    timer.save()
-    _audit_timer(actor, DeadlinesEvent.TIMER_STARTED, timer, limit=str(limit))
-    return timer
+    found = {timer.pk: timer for timer in rows}
+    missing = [pk for pk in pks if pk not in found]
+    if missing:
+        raise Timer.DoesNotExist(f"timers {missing} do not exist")
+    return [found[pk] for pk in pks]
 
 
-def _locked(timer: Timer) -> Timer:
-    return Timer.objects.select_for_update().select_related("region").get(pk=timer.pk)
+def _change(
+    timers: list[Timer],
+    states: list[clock.Timer],
+    *,
+    actor: Any,
+    action: DeadlinesEvent,
+    extras: list[dict[str, Any]],
+) -> list[Timer]:
+    """Store the new clock states (one UPDATE) and audit each timer (one INSERT)."""
+    now = timezone.now()
+    for timer, state in zip(timers, states, strict=True):
+        _apply_schedule(timer, state)
+        timer.updated_at = now
+    if len(timers) == 1:
+        timers[0].save(update_fields=[*_TIMER_FIELDS, "updated_at"])
+    elif timers:
+        Timer.objects.bulk_update(timers, [*_TIMER_FIELDS, "updated_at"])
+    audit_record_many(
+        records=[
+            _timer_audit(actor, action, timer, **extra)
+            for timer, extra in zip(timers, extras, strict=True)
+        ]
+    )
+    return timers
 
 
-@transaction.atomic
+@_joins_caller
+def timers_pause(
+    *,
+    timers: Sequence[Timer | int],
+    reason: str,
+    note: str = "",
+    at: dt.datetime | None = None,
+    actor: Any = None,
+) -> list[Timer]:
+    """Stop several clocks (a special procedure, a supplement of materials…); Art. 45."""
+    locked = _locked_many(timers)
+    when = at or timezone.now()
+    states = [_clock_call(_clock_timer(t).pause, at=when, reason=reason, note=note) for t in locked]
+    extras = [{"reason": reason} for _t in locked]
+    return _change(locked, states, actor=actor, action=DeadlinesEvent.TIMER_PAUSED, extras=extras)
+
+
 def timer_pause(
     *,
     timer: Timer,
@@ -331,27 +454,54 @@ def timer_pause(
     actor: Any = None,
 ) -> Timer:
     """Stop the clock (a special procedure, a supplement of materials…); see Art. 45."""
-    timer = _locked(timer)
-    state = _clock_call(
-        _clock_timer(timer).pause, at=at or timezone.now(), reason=reason, note=note
+    return timers_pause(timers=[timer], reason=reason, note=note, at=at, actor=actor)[0]
+
+
+@_joins_caller
+def timers_resume(
+    *, timers: Sequence[Timer | int], at: dt.datetime | None = None, actor: Any = None
+) -> list[Timer]:
+    locked = _locked_many(timers)
+    when = at or timezone.now()
+    states = [_clock_call(_clock_timer(t).resume, at=when) for t in locked]
+    return _change(
+        locked,
+        states,
+        actor=actor,
+        action=DeadlinesEvent.TIMER_RESUMED,
+        extras=[{} for _t in locked],
     )
-    _apply_schedule(timer, state)
-    timer.save(update_fields=[*_TIMER_FIELDS, "updated_at"])
-    _audit_timer(actor, DeadlinesEvent.TIMER_PAUSED, timer, reason=reason)
-    return timer
 
 
-@transaction.atomic
 def timer_resume(*, timer: Timer, at: dt.datetime | None = None, actor: Any = None) -> Timer:
-    timer = _locked(timer)
-    state = _clock_call(_clock_timer(timer).resume, at=at or timezone.now())
-    _apply_schedule(timer, state)
-    timer.save(update_fields=[*_TIMER_FIELDS, "updated_at"])
-    _audit_timer(actor, DeadlinesEvent.TIMER_RESUMED, timer)
-    return timer
+    return timers_resume(timers=[timer], at=at, actor=actor)[0]
 
 
-@transaction.atomic
+@_joins_caller
+def timers_extend(
+    *,
+    timers: Sequence[Timer | int],
+    by: clock.Limit,
+    reason: str = "",
+    at: dt.datetime | None = None,
+    actor: Any = None,
+) -> list[Timer]:
+    """Add an approved extension (e.g. 10 working days, Art. 42) to several limits."""
+    locked = _locked_many(timers)
+    when = at or timezone.now()
+    befores = [t.due_at for t in locked]
+    states = [_clock_call(_clock_timer(t).extend, by=by, at=when, reason=reason) for t in locked]
+    extras = [
+        {
+            "extension": str(by),
+            "reason": reason,
+            "old_due_at": before.isoformat() if before else None,
+        }
+        for before in befores
+    ]
+    return _change(locked, states, actor=actor, action=DeadlinesEvent.TIMER_EXTENDED, extras=extras)
+
+
 def timer_extend(
     *,
     timer: Timer,
@@ -361,30 +511,35 @@ def timer_extend(
     actor: Any = None,
 ) -> Timer:
     """Add an approved extension (e.g. 10 working days, Art. 42) to the limit."""
-    timer = _locked(timer)
-    before = timer.due_at
-    state = _clock_call(_clock_timer(timer).extend, by=by, at=at or timezone.now(), reason=reason)
-    _apply_schedule(timer, state)
-    timer.save(update_fields=[*_TIMER_FIELDS, "updated_at"])
-    _audit_timer(
-        actor,
-        DeadlinesEvent.TIMER_EXTENDED,
-        timer,
-        extension=str(by),
-        reason=reason,
-        old_due_at=before.isoformat() if before else None,
+    return timers_extend(timers=[timer], by=by, reason=reason, at=at, actor=actor)[0]
+
+
+@_joins_caller
+def timers_complete(
+    *,
+    timers: Sequence[Timer | int],
+    at: dt.datetime | None = None,
+    actor: Any = None,
+    skip_done: bool = False,
+) -> list[Timer]:
+    """Complete several timers (one lock, one UPDATE, one audit INSERT); returns those
+    completed. ``skip_done``: timers already done are left alone instead of refused."""
+    locked = _locked_many(timers)
+    if skip_done:
+        locked = [t for t in locked if t.status != TimerStatus.DONE]
+    when = at or timezone.now()
+    states = [_clock_call(_clock_timer(t).complete, at=when) for t in locked]
+    return _change(
+        locked,
+        states,
+        actor=actor,
+        action=DeadlinesEvent.TIMER_COMPLETED,
+        extras=[{} for _t in locked],
     )
-    return timer
 
 
-@transaction.atomic
 def timer_complete(*, timer: Timer, at: dt.datetime | None = None, actor: Any = None) -> Timer:
-    timer = _locked(timer)
-    state = _clock_call(_clock_timer(timer).complete, at=at or timezone.now())
-    _apply_schedule(timer, state)
-    timer.save(update_fields=[*_TIMER_FIELDS, "updated_at"])
-    _audit_timer(actor, DeadlinesEvent.TIMER_COMPLETED, timer)
-    return timer
+    return timers_complete(timers=[timer], at=at, actor=actor)[0]
 
 
 def timers_recompute(*, region: Region | None, from_date: dt.date, batch_size: int = 2000) -> int:

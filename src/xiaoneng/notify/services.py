@@ -64,10 +64,10 @@ def _mask_email(address: str) -> str:
     return f"{local[:1]}***@{domain}" if domain else "***"
 
 
-def _deliver(
+def _send(
     *, channel: str, to_masked: str, kind: str, send: Callable[[NotifyBackend], None]
-) -> bool:
-    """Hand one item to the backend (a few tries), record the outcome; never raise."""
+) -> Delivery:
+    """Hand one item to the backend (a few tries); the unsaved record of the outcome."""
     attempts = 0
     error = ""
     path = backend_path()
@@ -88,20 +88,40 @@ def _deliver(
             logger.warning(
                 "%s %s to %s failed (try %d): %s", channel, kind, to_masked, attempts, error
             )
+    return Delivery(
+        channel=channel,
+        kind=kind,
+        recipient_masked=to_masked,
+        status=DeliveryStatus.SENT if ok else DeliveryStatus.FAILED,
+        attempts=attempts,
+        backend=path[:200],
+        error="" if ok else error[:500],
+    )
+
+
+def _store(messages: list[Message], deliveries: list[Delivery]) -> None:
+    """Save the in-site messages and the delivery records: one transaction (one commit)
+    when all goes well, else each on its own so one bad row loses nothing else."""
+    rows: list[Message | Delivery] = [*messages, *deliveries]
+    if not rows:
+        return
     try:
         with transaction.atomic():
-            Delivery.objects.create(
-                channel=channel,
-                kind=kind,
-                recipient_masked=to_masked,
-                status=DeliveryStatus.SENT if ok else DeliveryStatus.FAILED,
-                attempts=attempts,
-                backend=path[:200],
-                error="" if ok else error[:500],
-            )
+            for row in rows:
+                row.save(force_insert=True)
+        return
     except Exception:
-        logger.exception("could not record the %s delivery of %s", channel, kind)
-    return ok
+        logger.warning("notify rows could not be saved together; saving them one by one")
+    for row in rows:
+        row.pk = None
+        try:
+            with transaction.atomic():
+                row.save(force_insert=True)
+        except Exception:
+            if isinstance(row, Message):
+                logger.exception("in-site message %s to user %s failed", row.kind, row.recipient_id)
+            else:
+                logger.exception("could not record the %s delivery of %s", row.channel, row.kind)
 
 
 def notify_send(
@@ -116,38 +136,44 @@ def notify_send(
 ) -> None:
     """Send one notice: an in-site message to ``user_id``, an SMS to ``mobile``, an e-mail.
 
-    Meant to be called from ``transaction.on_commit`` of the writing service. Failures are
+    Meant to be called from ``transaction.on_commit`` of the writing service. The message
+    and the delivery records are stored in one transaction after the sends. Failures are
     logged and recorded in :class:`~xiaoneng.notify.models.Delivery`, never raised.
     """
     subject = str(subject)
     body = str(body)
+    messages: list[Message] = []
+    deliveries: list[Delivery] = []
     if user_id is not None:
-        try:
-            with transaction.atomic():
-                Message.objects.create(
-                    recipient_id=user_id,
-                    kind=kind[:64],
-                    subject=subject[:200],
-                    body=body,
-                    link=link[:500],
-                )
-        except Exception:
-            logger.exception("in-site message %s to user %s failed", kind, user_id)
+        messages.append(
+            Message(
+                recipient_id=user_id,
+                kind=kind[:64],
+                subject=subject[:200],
+                body=body,
+                link=link[:500],
+            )
+        )
     if mobile:
         text = f"{subject}：{body}" if subject and body else (body or subject)
-        _deliver(
-            channel=Channel.SMS,
-            to_masked=mask_mobile(mobile),
-            kind=kind,
-            send=lambda b: b.send_sms(mobile, text),
+        deliveries.append(
+            _send(
+                channel=Channel.SMS,
+                to_masked=mask_mobile(mobile),
+                kind=kind,
+                send=lambda b: b.send_sms(mobile, text),
+            )
         )
     if email:
-        _deliver(
-            channel=Channel.EMAIL,
-            to_masked=_mask_email(email),
-            kind=kind,
-            send=lambda b: b.send_email(email, subject, body),
+        deliveries.append(
+            _send(
+                channel=Channel.EMAIL,
+                to_masked=_mask_email(email),
+                kind=kind,
+                send=lambda b: b.send_email(email, subject, body),
+            )
         )
+    _store(messages, deliveries)
 
 
 @transaction.atomic
