@@ -516,3 +516,85 @@ def test_roles_without_intake_cannot_use_the_intake_page(client, world):
     approver = org_factories.staff([Role.APPROVER], world.lead, password=None)
     client.force_login(approver.user)
     assert client.get("/staff/cases/intake/").status_code == 403
+
+
+def test_chief_representative_decides_an_immediate_item_on_the_spot(client, world):
+    item = world.item_with(
+        case_type="immediate", promised_limit={"value": 0, "unit": "working_days"}, process=[]
+    )
+    case = world.submit(item=item)
+    client.force_login(world.clerk.user)
+    assert "当场决定（即办件）" not in html(client.get(f"/staff/cases/{case.number}/"))
+    client.force_login(world.chief.user)
+    assert "当场决定（即办件）" in html(client.get(f"/staff/cases/{case.number}/"))
+    bad = client.post(
+        f"/staff/cases/{case.number}/spot_decide/",
+        {"spot_decide-outcome": "refuse", "spot_decide-reasons": "场所不符合要求"},
+    )
+    assert bad.status_code == 422
+    assert "不予许可应当注明法律依据。" in html(bad)
+    ok = client.post(f"/staff/cases/{case.number}/spot_decide/", {"spot_decide-outcome": "grant"})
+    assert ok.status_code == 302
+    case.refresh_from_db()
+    assert (case.state, case.decision) == ("granted", "grant")
+
+
+def test_recommend_refusal_needs_an_opinion_and_the_lead_reopens_a_done_task(client, world):
+    case = _accepted(world)
+    assist = CaseTask.objects.get(case=case, step__position=2, department=world.assist_b)
+    services.task_claim(task=assist, actor=world.approver_b.user)
+    services.task_approve(task=assist, actor=world.approver_b.user)
+    lead = CaseTask.objects.get(case=case, step__position=2, department=world.lead)
+    client.force_login(world.approver_a.user)
+    page = html(client.get(f"/staff/cases/{case.number}/"))
+    assert f'formaction="/staff/cases/{case.number}/tasks/{assist.pk}/reopen/"' in page
+    reopened = client.post(
+        f"/staff/cases/{case.number}/tasks/{assist.pk}/reopen/",
+        {f"task{assist.pk}-opinion": "消防意见需补充说明"},
+    )
+    assert reopened.status_code == 302
+    assist.refresh_from_db()
+    assert (assist.state, assist.round) == ("reopened", 2)
+
+    services.task_claim(task=lead, actor=world.approver_a.user)
+    lead.refresh_from_db()
+    bad = client.post(
+        f"/staff/cases/{case.number}/tasks/{lead.pk}/recommend_refusal/",
+        {f"task{lead.pk}-version": lead.version},
+    )
+    assert bad.status_code == 422
+    assert "请填写建议不予许可的理由。" in html(bad)
+    ok = client.post(
+        f"/staff/cases/{case.number}/tasks/{lead.pk}/recommend_refusal/",
+        {f"task{lead.pk}-version": lead.version, f"task{lead.pk}-opinion": "场所条件不达标"},
+    )
+    assert ok.status_code == 302
+    lead.refresh_from_db()
+    assert (lead.state, lead.outcome) == ("done", "refusal_recommended")
+
+
+def test_extension_rejected_by_the_head(client, world):
+    case = _accepted(world)
+    services.extension_request(case=case, actor=world.approver_a.user, reason="需现场核查")
+    client.force_login(world.head.user)
+    response = client.post(
+        f"/staff/cases/{case.number}/extension_reject/", {"extension_decide-note": "无需延期"}
+    )
+    assert response.status_code == 302
+    assert case.extensions.get().state == "rejected"
+
+
+def test_history_is_in_plain_chinese(client, world):
+    case = _accepted(world)
+    client.force_login(world.clerk.user)
+    history = client.get(f"/staff/cases/{case.number}/").context["history"]
+    assert [str(h["label"]) for h in history] == ["网上提交申请", "受理"]
+
+
+def test_the_english_page_renders(client, world):
+    case = _accepted(world)
+    client.cookies["django_language"] = "en"
+    client.force_login(world.approver_a.user)
+    page = html(client.get(f"/staff/cases/{case.number}/"))
+    assert "Why this day?" in page
+    assert ">Claim</button>" in page
