@@ -5,7 +5,9 @@ race of a stale double click."""
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 
 from xiaoneng.cases import services
 from xiaoneng.cases.models import Case, CaseMaterial, CaseTask, Licence
@@ -595,6 +597,9 @@ def test_the_english_page_renders(client, world):
     case = _accepted(world)
     client.cookies["django_language"] = "en"
     client.force_login(world.approver_a.user)
-    page = html(client.get(f"/staff/cases/{case.number}/"))
+    try:
+        page = html(client.get(f"/staff/cases/{case.number}/"))
+    finally:
+        translation.activate(settings.LANGUAGE_CODE)  # the request left English active
     assert "Why this day?" in page
     assert ">Claim</button>" in page
