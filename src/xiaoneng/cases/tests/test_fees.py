@@ -174,9 +174,9 @@ def test_exemption_needs_an_item_that_allows_it_and_a_basis(world, paid_item, ca
         False,
     )
     assert fees.case_fee_outstanding(case=case) == Decimal("0.00")
-    with pytest.raises(InvalidState) as exc:
+    with pytest.raises(InvalidState) as nothing:
         payments.payment_start(actor=world.applicant, case=case)
-    assert exc.value.code == "nothing_to_pay"
+    assert nothing.value.code == "nothing_to_pay"
 
 
 def test_only_the_implementing_department_staff_assess(world, paid_item, case):
@@ -229,11 +229,11 @@ def test_payment_happy_path(world, paid_item, case, travel):
 def test_forged_callback_is_refused_and_recorded(world, paid_item, case):
     assess_both(world, paid_item, case)
     payment = payments.payment_start(actor=world.clerk.user, case=case)
-    with pytest.raises(PermissionDenied) as exc:
+    with pytest.raises(PermissionDenied) as forged:
         payments.payment_confirm(
             reference=payment.reference, signature="0" * 64, paid_amount="170.50"
         )
-    assert exc.value.code == "bad_signature"
+    assert forged.value.code == "bad_signature"
     # a genuine signature over a different amount
     sig = payments.SimulatedGateway().sign(reference=payment.reference, paid_amount="1.00")
     with pytest.raises(ValidationFailed) as exc:
