@@ -327,3 +327,19 @@ def test_pending_sweep_issues_what_the_subscriber_missed(world):
     assert documents.documents_issue_pending() == 2
     assert [d.kind for d in docs(case)] == ["receipt", "refusal"]
     assert documents.documents_issue_pending() == 0
+
+
+def test_deemed_renewal_issues_the_decision_and_the_new_licence(world, travel, committed):
+    from .test_time import _licensed
+
+    old = _licensed(world, travel, dt.date(2026, 3, 2), dt.date(2027, 3, 1))
+    travel("2027-01-30 10:00")
+    renewal = world.submit(applicant=factories.person(serial=42), renewal_of=old)
+    travel("2027-03-02 08:00")
+    assert committed(services.cases_deemed_renewal) == 1
+    grant, licence = docs(renewal, "decision_grant") + docs(renewal, "licence")
+    assert "《中华人民共和国行政许可法》第五十条" in text_of(grant)
+    new_number = renewal.licence.number
+    text = text_of(licence)
+    assert new_number in text
+    assert "自2027年3月2日至2028年3月1日" in text
