@@ -669,3 +669,62 @@ def test_staff_lists_are_scoped_and_paginated(world):
     assert bearer(world.applicant).get(f"{BASE}/tasks").json()["count"] == 0
     other_clerk = org_factories.staff(["clerk"], world.other, password=None)
     assert session(other_clerk.user).get(f"{BASE}/intake-queue").json()["count"] == 0
+
+
+def test_responses_match_their_documented_schemas(world):
+    """A small contract check (schemathesis is not installed in the venv)."""
+    components = Client().get("/api/openapi.json").json()["components"]["schemas"]
+    number = accepted(world)
+    detail = session(world.clerk.user).get(f"{BASE}/cases/{number}").json()
+    assert set(detail) == set(components["CaseDetailOut"]["properties"])
+    assert set(detail["tasks"][0]) == set(components["CaseTaskOut"]["properties"])
+    assert set(detail["timers"]["promised"]) == set(components["TimerOut"]["properties"])
+    error = post(session(world.clerk.user), f"/cases/{number}/refuse", {})
+    assert set(error.json()) == set(components["ErrorOut"]["properties"])
+    assert set(error.json()["errors"][0]) <= set(components["FieldErrorOut"]["properties"])
+
+
+def test_tokens_need_no_csrf_token_but_the_session_does(world):
+    _token, key = org_services.api_token_issue(
+        actor=world.applicant, user=world.applicant, name="c"
+    )
+    strict = Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert strict.post(f"{BASE}/cases", form(world)).status_code == 201
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(world.applicant)
+    assert browser.post(f"{BASE}/cases", form(world)).status_code == 403
+    assert Case.objects.count() == 1
+
+
+def test_region_scope_the_city_office_sees_the_case_another_province_does_not(world):
+    number = submit(world)["number"]
+    elsewhere = org_factories.region(code="980000000000", name="另一省", level="province")
+    far_office = org_factories.staff(
+        ["approval_office"], org_factories.department(region_=elsewhere), password=None
+    )
+    far = session(far_office.user)
+    assert far.get(f"{BASE}/cases/{number}").status_code == 404
+    assert post(far, f"/cases/{number}/accept").status_code == 404
+    assert far.get(f"{BASE}/cases").json()["count"] == 0
+    office = session(world.office.user)
+    assert office.get(f"{BASE}/cases/{number}").status_code == 200
+    assert version_of(number) == ("received", 1)
+    assert post(office, f"/cases/{number}/accept").json()["state"] == "processing"
+
+
+def test_a_task_of_a_step_not_yet_started_cannot_be_claimed_or_approved(world):
+    number = accepted(world)
+    later = tasks_of(number, 3)[world.lead.pk]
+    approver = session(world.approver_a.user)
+    assert [t["step"] for t in approver.get(f"{BASE}/tasks").json()["items"]] == [2]
+    for action in ("claim", "approve"):
+        response = post(approver, f"/tasks/{later.pk}/{action}")
+        assert response.status_code == 409
+        assert response.json()["code"] == "step_not_active"
+        assert (
+            response.json()["message"]
+            == "任务“审批决定”所在的环节“审批决定”尚未开始或已结束，不能办理。"
+        )
+    later.refresh_from_db()
+    assert (later.state, later.assignee_id) == ("pending", None)
+    assert version_of(number)[0] == "processing"
