@@ -665,6 +665,10 @@ def test_staff_lists_are_scoped_and_paginated(world):
     filtered = clerk.get(f"{BASE}/cases", {"number": numbers[1]}).json()
     assert [c["number"] for c in filtered["items"]] == [numbers[1]]
     assert clerk.get(f"{BASE}/cases", {"state": "processing"}).json()["count"] == 0
+    both = clerk.get(f"{BASE}/cases", {"state": ["received", "supplement"]}).json()
+    assert both["count"] == 3
+    bad_page = clerk.get(f"{BASE}/cases", {"page": 0}).json()
+    assert bad_page["errors"][0]["field"] == "page"
     assert session(world.outsider.user).get(f"{BASE}/cases").json()["count"] == 0
     assert bearer(world.applicant).get(f"{BASE}/tasks").json()["count"] == 0
     other_clerk = org_factories.staff(["clerk"], world.other, password=None)
