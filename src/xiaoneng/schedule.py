@@ -37,6 +37,7 @@ def periodic_jobs() -> list[PeriodicJob]:
         PeriodicJob("cases-auto-accept", "xiaoneng.cases.tasks.cases_auto_accept", 300),
         PeriodicJob("cases-deemed-approval", "xiaoneng.cases.tasks.cases_deemed_approval", 300),
         PeriodicJob("cases-deemed-renewal", "xiaoneng.cases.tasks.cases_deemed_renewal", 3600),
+        PeriodicJob("cases-documents", "xiaoneng.cases.tasks.cases_documents_issue", 60),
     ]
 
 

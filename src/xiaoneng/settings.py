@@ -194,6 +194,14 @@ XN_WARN_RATIO = float(env("WARN_RATIO") or "0.9")
 XN_AUDIT_SEAL_SECONDS = int(env("AUDIT_SEAL_SECONDS") or "5")
 # SMS / e-mail backend (dotted path); the console backend logs and records every message.
 XN_NOTIFY_BACKEND = env("NOTIFY_BACKEND") or "xiaoneng.notify.backends.ConsoleBackend"
+# Where QR codes and notices point applicants (the public progress page lives under it).
+XN_PUBLIC_BASE_URL = env("PUBLIC_BASE_URL") or "http://127.0.0.1:8000"
+# Fee payments: the gateway class; the embedded default is a simulated, HMAC-signed gateway.
+XN_PAYMENT_GATEWAY = env("PAYMENT_GATEWAY") or "xiaoneng.cases.payments.SimulatedGateway"
+XN_PAYMENT_SECRET = env("PAYMENT_SECRET") or ""  # empty: derived from SECRET_KEY
+# Case notices (PDF) are rendered right after the change commits; off, the periodic job
+# `cases-documents` issues them instead (it also catches any the after-commit step missed).
+XN_CASE_DOCUMENTS_AFTER_COMMIT = env_bool("CASE_DOCUMENTS_AFTER_COMMIT", default=True)
 
 LOGGING = {
     "version": 1,

@@ -29,3 +29,12 @@ def cases_deemed_approval() -> int:
 def cases_deemed_renewal() -> int:
     """Art. 50: renewals undecided when the licence expires are deemed granted."""
     return services.cases_deemed_renewal()
+
+
+@shared_task(name="xiaoneng.cases.tasks.cases_documents_issue", soft_time_limit=240, time_limit=300)
+def cases_documents_issue() -> int:
+    """Notices of recent case events that have none yet (rendering off the request path,
+    or a catch-up after a failed after-commit step)."""
+    from . import documents
+
+    return documents.documents_issue_pending()

@@ -343,3 +343,13 @@ def test_deemed_renewal_issues_the_decision_and_the_new_licence(world, travel, c
     text = text_of(licence)
     assert new_number in text
     assert "自2027年3月2日至2028年3月1日" in text
+
+
+def test_the_periodic_job_issues_notices_the_after_commit_step_missed(world):
+    from xiaoneng.cases import tasks
+
+    case = world.submit()  # the test transaction never commits: no after-commit notices
+    assert docs(case) == []
+    assert tasks.cases_documents_issue() == 1
+    assert [d.kind for d in docs(case)] == ["receipt"]
+    assert tasks.cases_documents_issue() == 0

@@ -262,6 +262,7 @@ def test_periodic_jobs_are_scheduled_and_run_through_their_tasks(world, travel):
     assert names["cases-auto-accept"] == "xiaoneng.cases.tasks.cases_auto_accept"
     assert names["cases-deemed-approval"] == "xiaoneng.cases.tasks.cases_deemed_approval"
     assert names["cases-deemed-renewal"] == "xiaoneng.cases.tasks.cases_deemed_renewal"
+    assert names["cases-documents"] == "xiaoneng.cases.tasks.cases_documents_issue"
     world.submit()
     travel("2026-03-10 09:00")
     assert (tasks.cases_auto_accept(), tasks.cases_deemed_approval()) == (1, 0)
