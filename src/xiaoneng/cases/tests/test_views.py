@@ -603,3 +603,20 @@ def test_the_english_page_renders(client, world):
         translation.activate(settings.LANGUAGE_CODE)  # the request left English active
     assert "Why this day?" in page
     assert ">Claim</button>" in page
+
+
+def test_remaining_time_turns_yellow_then_red(client, world, travel):
+    case = _accepted(world)  # 2026-03-02 10:00, promised 10 working days → 03-16 17:30
+    client.force_login(world.clerk.user)
+
+    def promised():
+        client.force_login(world.clerk.user)  # sessions expire while we travel
+        clocks = client.get(f"/staff/cases/{case.number}/").context["clocks"]
+        clock = next(c for c in clocks if c.label == "承诺办结时限")
+        return clock.colour, clock.text
+
+    assert promised() == ("green", "剩余10个工作日")
+    travel("2026-03-16 10:00")
+    assert promised() == ("amber", "剩余7小时30分钟（工作时间）")
+    travel("2026-03-17 11:30")
+    assert promised() == ("red", "已超期18小时0分钟")
