@@ -6,9 +6,10 @@ OpenAPI 3 lives at ``/api/openapi.json`` and the docs at ``/api/docs``. Every
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
+from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from xiaoneng.cases.api import router as cases_router
@@ -32,6 +33,36 @@ api.add_router("/v1/cases/", cases_router, tags=["cases"])
 @api.exception_handler(DomainError)
 def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return api.create_response(request, exc.as_dict(), status=exc.status)
+
+
+def _error_body(code: str, message: str) -> dict[str, object]:
+    return {"code": code, "message": message, "field": None, "errors": []}
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    """ninja's own refusals (no credentials, a failed CSRF check, throttling) in our shape."""
+    status = exc.status_code
+    if status == 401:
+        body = _error_body(
+            "unauthenticated", _("请先登录，或在 Authorization 头中提供有效的访问令牌。")
+        )
+    elif status == 403:
+        detail = str(exc)
+        if "csrf" in detail.lower():
+            body = _error_body("csrf_failed", _("CSRF 校验失败：请刷新页面后重试。"))
+        else:
+            body = _error_body("permission_denied", _("无权执行此操作。"))
+    elif status == 429:
+        body = _error_body("throttled", _("请求过于频繁，请稍后再试。"))
+    else:
+        body = _error_body("http_error", _("请求无法处理（%(status)d）。") % {"status": status})
+    return api.create_response(request, body, status=status)
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return api.create_response(request, _error_body("not_found", _("未找到该资源。")), status=404)
 
 
 @api.exception_handler(NinjaValidationError)
