@@ -21,6 +21,7 @@ urlpatterns = [
         views.my_supplement_complete,
         name="my_supplement_complete",
     ),
+    path("me/cases/<str:number>/withdraw/", views.my_withdraw, name="my_withdraw"),
     path(
         "me/cases/<str:number>/materials/<int:material_id>/",
         views.material_download,

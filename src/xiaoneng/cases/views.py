@@ -41,7 +41,7 @@ from xiaoneng.core.errors import (
 from xiaoneng.deadlines.calendars import calendar_for_region
 from xiaoneng.deadlines.models import Timer
 from xiaoneng.deadlines.selectors import timer_explain, timer_status
-from xiaoneng.org.models import Applicant, Role
+from xiaoneng.org.models import Applicant, Role, Window
 from xiaoneng.org.selectors import actor_scope
 
 from . import forms as case_forms
@@ -376,6 +376,7 @@ def _applicant_context(request: HttpRequest, case: Case, **extra: Any) -> dict[s
         "supplement_rows": supplement_rows,
         "can_supplement": "material_add" in actions and case.state == CaseState.SUPPLEMENT,
         "can_complete": "supplement_complete" in actions,
+        "can_withdraw": "withdraw" in actions,
         "materials": list(case.materials.all()),
         "licence": licence,
         "decision": getattr(case, "decision_record", None) if case.decided_at else None,
@@ -475,6 +476,22 @@ def my_supplement_complete(request: HttpRequest, number: str) -> HttpResponse:
     return redirect("cases:my_case", number=number)
 
 
+@login_required(login_url=APPLICANT_LOGIN)
+@require_POST
+def my_withdraw(request: HttpRequest, number: str) -> HttpResponse:
+    case = _my_case(request, number)
+    try:
+        services.case_withdraw(
+            case=case, actor=request.user, reason=request.POST.get("reason", "")[:2000]
+        )
+    except DomainError as exc:
+        case = _case_with_timers(request.user, number)
+        context = _applicant_context(request, case, withdraw_error=str(exc.message))
+        return render(request, "cases/my_case.html", context, status=_error_status(exc))
+    messages.success(request, _("申请已撤回。"))
+    return redirect("cases:my_case", number=number)
+
+
 @login_required
 @require_GET
 def material_download(request: HttpRequest, number: str, material_id: int) -> FileResponse:
@@ -545,10 +562,19 @@ def _open_inbox(actor: Any) -> Any:
 
 
 def _receivable_items(scope: Any) -> list[Item]:
+    """Published items of the clerk's departments and of the departments their windows
+    serve (the services check again)."""
     items: list[Item] = []
     if scope.everything:
         return list(catalog.item_search()[:200])
-    for department_id in sorted(scope.department_ids):
+    departments = set(scope.department_ids)
+    if scope.staff_id is not None:
+        departments |= set(
+            Window.objects.filter(staff__id=scope.staff_id)
+            .exclude(departments__isnull=True)
+            .values_list("departments__id", flat=True)
+        )
+    for department_id in sorted(departments):
         items += list(catalog.item_search(department_id=department_id))
     return items
 

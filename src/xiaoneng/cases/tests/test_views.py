@@ -620,3 +620,38 @@ def test_remaining_time_turns_yellow_then_red(client, world, travel):
     assert promised() == ("amber", "剩余7小时30分钟（工作时间）")
     travel("2026-03-17 11:30")
     assert promised() == ("red", "已超期18小时0分钟")
+
+
+def test_a_window_clerk_receives_for_the_departments_the_window_serves(client, world):
+    from xiaoneng.org import services as org_services
+
+    hall_clerk = org_factories.staff([Role.CLERK], world.other, password=None)
+    client.force_login(hall_clerk.user)
+    choices = client.get("/staff/cases/intake/").context["items"]
+    assert world.item not in choices
+    org_services.window_create(
+        actor=None,
+        region=world.lead.region,
+        code="A01",
+        name="综合受理窗口",
+        departments=[world.lead],
+        staff=[hall_clerk],
+    )
+    choices = client.get("/staff/cases/intake/").context["items"]
+    assert [i.code for i in choices] == [world.item.code]
+
+
+def test_the_applicant_withdraws_an_undecided_application(client, world, profile):
+    mine = submit_as(world, profile)
+    other = world.submit()
+    client.force_login(profile.user)
+    assert "撤回申请" in html(client.get(f"/me/cases/{mine.number}/"))
+    assert client.post(f"/me/cases/{other.number}/withdraw/").status_code == 404
+    response = client.post(f"/me/cases/{mine.number}/withdraw/", {"reason": "不再经营"})
+    assert response["Location"] == f"/me/cases/{mine.number}/"
+    mine.refresh_from_db()
+    other.refresh_from_db()
+    assert (mine.state, other.state) == ("withdrawn", "received")
+    again = client.post(f"/me/cases/{mine.number}/withdraw/")
+    assert again.status_code == 409
+    assert "办件当前状态为“已撤回”，不能撤回申请。" in html(again)
