@@ -18,7 +18,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
 ]
 
 if settings.EMBEDDED:
-    # The embedded default serves uploaded files itself; production uses the web server.
+    # The embedded default serves the PUBLIC uploads itself (the catalogue's blank forms and
+    # samples); production's web server must serve only /media/catalog/ too. Case materials
+    # and notices under media/cases/ are private: scoped views stream them.
     urlpatterns += [
-        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+        re_path(r"^media/(?P<path>catalog/.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
     ]

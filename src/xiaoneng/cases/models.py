@@ -13,6 +13,8 @@ through :mod:`xiaoneng.cases.services`.
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -192,7 +194,9 @@ class Case(TimeStampedModel):
 
 
 def material_upload_to(instance: CaseMaterial, filename: str) -> str:
-    return f"cases/{instance.case.number}/{filename}"
+    # Case files are private: they are streamed by scoped views, never served from /media/
+    # (see urls.py); the random segment keeps their paths unguessable all the same.
+    return f"cases/{instance.case.number}/{secrets.token_hex(8)}/{filename}"
 
 
 class CaseMaterial(models.Model):
@@ -670,7 +674,7 @@ class Payment(models.Model):
 
 
 def document_upload_to(instance: CaseDocument, filename: str) -> str:
-    return f"cases/{instance.case.number}/documents/{filename}"
+    return f"cases/{instance.case.number}/documents/{secrets.token_hex(8)}/{filename}"
 
 
 class CaseDocument(models.Model):

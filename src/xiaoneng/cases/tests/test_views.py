@@ -112,6 +112,17 @@ def test_material_download_checks_scope(client, world):
     assert "attachment" in response["Content-Disposition"]
 
 
+def test_case_files_are_never_served_from_media(client, world):
+    case = world.submit()
+    stored = CaseMaterial.objects.get(case=case)
+    assert stored.file.name.startswith(f"cases/{case.number}/")
+    assert len(stored.file.name.split("/")) == 4  # cases/<number>/<random>/<name>
+    client.logout()
+    assert client.get(f"/media/{stored.file.name}").status_code == 404
+    client.force_login(world.clerk.user)  # not even for the case's own clerk
+    assert client.get(f"/media/{stored.file.name}").status_code == 404
+
+
 # --------------------------------------------------------------------------- applying
 
 
