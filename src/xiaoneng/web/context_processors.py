@@ -15,7 +15,7 @@ from xiaoneng.audit.selectors import audit_daily_checkpoint
 from xiaoneng.notify.selectors import message_unread_count
 from xiaoneng.org.selectors import actor_scope
 
-from .navigation import nav_for_user
+from .navigation import has_applicant_profile, nav_for_user
 
 # settings.SITE_NAME is a lazy translation; its English lives in this app's catalogue.
 _SITE_NAME_MSGID = gettext_lazy("效能政务服务平台")
@@ -55,4 +55,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "audit_checkpoint": _Lazy(todays_checkpoint),
         "unread_messages": _Lazy(lambda: _unread(user)),
         "xn_is_staff": _Lazy(lambda: actor_scope(user).is_staff),
+        "xn_is_applicant": _Lazy(lambda: has_applicant_profile(user)),
     }

@@ -112,11 +112,11 @@ def nav_entries(
     return [NavEntry(label=label, url=url, active=url == active) for label, url in urls]
 
 
-def _has_applicant_profile(user: Any) -> bool:
+def has_applicant_profile(user: Any) -> bool:
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     return Applicant.objects.filter(user_id=user.pk).exists()
 
 
 def nav_for_user(user: Any, path: str) -> list[NavEntry]:
-    return nav_entries(actor_scope(user), path, is_applicant=_has_applicant_profile(user))
+    return nav_entries(actor_scope(user), path, is_applicant=has_applicant_profile(user))
