@@ -6,10 +6,17 @@ licence: ten human actions, each its own transaction, as in real use. Every dead
 persisted clock timer (intake, promised, statutory, three step timers, delivery) and every
 action writes its audit events, so nothing is skipped that production does.
 
+The written notices (PDF documents, one per submit / accept / decision / licence) are
+rendered by the ``cases.documents`` audit subscriber after commit, or — with
+``XN_CASE_DOCUMENTS_AFTER_COMMIT = False`` — by the periodic ``documents_issue_pending``
+job. The main figures are for the second setup (the ten actions and their notices; the
+PDFs then cost their own, separately measured, worker time); a shorter run then measures
+lifecycles with the PDFs rendered inline after each commit.
+
 Runs in a throwaway database (SQLite file ``bench-cases.sqlite3`` under ``XN_DATA_DIR``, or
 the PostgreSQL database named by ``XN_DATABASE_URL`` — use ``xn_bench_cases``: it is
 dropped and recreated). Prints lifecycles per second and queries / commits per lifecycle.
-Run: .venv/bin/python bench/cases.py [LIFECYCLES]
+Run: .venv/bin/python bench/cases.py [LIFECYCLES] [WORKERS, e.g. 4 or 1,2,4]
 """
 
 from __future__ import annotations
@@ -37,7 +44,8 @@ from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 LIFECYCLES = int(sys.argv[1]) if len(sys.argv) > 1 else 300
-WORKERS = int(sys.argv[2]) if len(sys.argv) > 2 else 4  # concurrent processes (PostgreSQL)
+# concurrent processes (PostgreSQL), e.g. "4" or "2,4"
+WORKERS = [int(w) for w in (sys.argv[2] if len(sys.argv) > 2 else "2,4").split(",")]
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -168,6 +176,17 @@ def lifecycle(item, users, n: int, action=_untimed) -> None:  # type: ignore[no-
         services.licence_issue(case=case, actor=decider, scope="预包装食品销售")
 
 
+def _documents(on: bool) -> None:
+    """Render the PDFs inline after each commit (``on``) or leave them to the periodic job."""
+    from xiaoneng.audit.registry import audit_registry
+    from xiaoneng.cases import subscribers
+
+    if on:
+        subscribers.register()
+    else:
+        audit_registry.unsubscribe(subscribers.DOCUMENTS_SUBSCRIBER)
+
+
 def main() -> None:
     old_name = connection.settings_dict["NAME"]
     test = connection.settings_dict.setdefault("TEST", {})
@@ -178,10 +197,12 @@ def main() -> None:
     media = tempfile.mkdtemp(prefix="xn-bench-cases-media-")
     settings.MEDIA_ROOT = media
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    inline_n = max(10, LIFECYCLES // 5)
     try:
         item, users = setup_world()
         quiet = io.StringIO()  # the console notify backend prints every SMS
         with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+            _documents(False)
             lifecycle(item, users, 0)  # warm-up (caches, prepared plans)
             counter = Counting()
             per_action = PerAction()
@@ -200,9 +221,21 @@ def main() -> None:
             for n in range(2, LIFECYCLES + 2):
                 lifecycle(item, users, n)
             took = time.perf_counter() - t0
-            parallel = None
-            if connection.vendor == "postgresql" and WORKERS > 1:
-                parallel = run_workers(item, users, WORKERS, LIFECYCLES // WORKERS)
+            documents, docs_took = issue_documents()
+            _documents(True)
+            lifecycle(item, users, 10_000_000)  # warm the renderer
+            with CaptureQueriesContext(connection) as cq_inline:
+                lifecycle(item, users, 10_000_001)
+            t0 = time.perf_counter()
+            for n in range(inline_n):
+                lifecycle(item, users, 10_000_002 + n)
+            inline_took = time.perf_counter() - t0
+            _documents(False)
+            parallel = []
+            if connection.vendor == "postgresql":
+                for run, workers in enumerate(WORKERS, start=1):
+                    each = max(LIFECYCLES // workers, 1)
+                    parallel.append((workers, *run_workers(item, users, workers, each, run)))
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
     commits = counter.commits
@@ -211,21 +244,46 @@ def main() -> None:
     print(
         f"  {LIFECYCLES} lifecycles in {took:.2f} s = {LIFECYCLES / took:,.1f} lifecycles/s"
         f" ({took / LIFECYCLES * 1000:.2f} ms each, {10 * LIFECYCLES / took:,.0f} actions/s)"
+        " — PDF notices left to the periodic job"
     )
     print(
         f"  per lifecycle: {per_queries} queries, {commits} commits;"
         f" by statement: {dict(counter.kinds.most_common())}"
     )
     print("  queries per action: " + ", ".join(f"{name} {n}" for name, n in per_action.counts))
-    if parallel is not None:
-        total, secs = parallel
+    print(
+        f"  PDF notices by the periodic job: {documents} in {docs_took:.2f} s"
+        f" = {documents / docs_took:,.1f}/s ({docs_took / documents * 1000:.1f} ms each)"
+        if documents
+        else "  PDF notices by the periodic job: none issued"
+    )
+    print(
+        f"  with the PDFs rendered inline after commit: {inline_n} lifecycles in"
+        f" {inline_took:.2f} s = {inline_n / inline_took:,.1f} lifecycles/s,"
+        f" {len(cq_inline.captured_queries)} queries each"
+    )
+    for workers, total, secs in parallel:
         print(
-            f"  {WORKERS} processes: {total} lifecycles in {secs:.2f} s"
+            f"  {workers} processes: {total} lifecycles in {secs:.2f} s"
             f" = {total / secs:,.1f} lifecycles/s"
         )
 
 
-def run_workers(item, users, workers: int, each: int) -> tuple[int, float]:  # type: ignore[no-untyped-def]
+def issue_documents() -> tuple[int, float]:
+    """The periodic job's share: the PDFs of the lifecycles just run."""
+    from xiaoneng.cases.documents import documents_issue_pending
+
+    issued = 0
+    t0 = time.perf_counter()
+    while True:
+        batch = documents_issue_pending(limit=500)
+        issued += batch
+        if not batch:
+            break
+    return issued, time.perf_counter() - t0
+
+
+def run_workers(item, users, workers: int, each: int, run: int = 1) -> tuple[int, float]:  # type: ignore[no-untyped-def]
     """``workers`` forked processes, each running ``each`` lifecycles on its own
     connection (PostgreSQL only: SQLite has one writer)."""
     from django.db import connections
@@ -239,7 +297,7 @@ def run_workers(item, users, workers: int, each: int) -> tuple[int, float]:  # t
             code = 0
             try:
                 for n in range(each):
-                    lifecycle(item, users, 1_000_000 * (k + 1) + n)
+                    lifecycle(item, users, 100_000_000 * run + 1_000_000 * (k + 1) + n)
             except BaseException:
                 import traceback
 
