@@ -251,3 +251,41 @@ class TaskForm(VersionedForm):
     opinion = forms.CharField(
         label=_("办理意见"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class FeeAssessForm(forms.Form):
+    """收费核定: one published fee item of the case's catalogue version. The amount is
+    passed to the service as typed (it checks it against the standard)."""
+
+    fee = forms.ChoiceField(label=_("收费项目"), error_messages=_REQUIRED)
+    quantity = forms.IntegerField(
+        label=_("数量"),
+        initial=1,
+        min_value=1,
+        max_value=100000,
+        error_messages={**_REQUIRED, "min_value": _("数量应为大于零的整数。")},
+    )
+    amount = forms.CharField(
+        label=_("实收金额（元，按标准收取时留空）"), required=False, max_length=20
+    )
+    deviation_reason = forms.CharField(
+        label=_("与标准不一致的理由"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    exempt = forms.BooleanField(label=_("减免"), required=False)
+    exemption_basis = forms.CharField(
+        label=_("减免依据"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, item: Item, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["fee"]).choices = [
+            ("", "—"),
+            *((str(f.pk), f"{f.name}（{f.amount}{f.unit or _('元')}）") for f in item.fees.all()),
+        ]
+
+
+class RefundForm(forms.Form):
+    reference = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    reason = forms.CharField(label=_("退款理由"), required=False, max_length=2000)

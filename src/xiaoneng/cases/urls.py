@@ -22,6 +22,10 @@ urlpatterns = [
         name="my_supplement_complete",
     ),
     path("me/cases/<str:number>/withdraw/", views.my_withdraw, name="my_withdraw"),
+    path("me/cases/<str:number>/pay/", views.my_pay, name="my_pay"),
+    # the embedded simulated payment gateway's cashier page
+    path("pay/simulated/", views.simulated_pay, name="simulated_pay"),
+    path("pay/simulated/confirm/", views.simulated_pay_confirm, name="simulated_pay_confirm"),
     path(
         "me/cases/<str:number>/materials/<int:material_id>/",
         views.material_download,

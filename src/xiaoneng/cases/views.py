@@ -44,9 +44,10 @@ from xiaoneng.deadlines.selectors import timer_explain, timer_status
 from xiaoneng.org.models import Applicant, Role, Window
 from xiaoneng.org.selectors import actor_scope
 
+from . import fees, payments, rules, selectors, services
 from . import forms as case_forms
-from . import rules, selectors, services
 from .events import CaseEvent
+from .fees import FeeEvent
 from .files import check_upload
 from .models import (
     Case,
@@ -55,6 +56,8 @@ from .models import (
     CaseTask,
     ExtensionRequest,
     ExtensionState,
+    Payment,
+    PaymentState,
     SpecialProcedureRecord,
     StepState,
     SupplementNotice,
@@ -91,6 +94,12 @@ EVENT_LABELS: dict[str, Any] = {
     CaseEvent.DECIDED: gettext_lazy("作出许可决定"),
     CaseEvent.LICENCE_ISSUED: gettext_lazy("颁发证照"),
     CaseEvent.DEEMED_RENEWED: gettext_lazy("视为准予延续"),
+    FeeEvent.FEE_ASSESSED: gettext_lazy("核定收费"),
+    FeeEvent.PAYMENT_STARTED: gettext_lazy("发起缴费"),
+    FeeEvent.PAYMENT_CONFIRMED: gettext_lazy("缴费成功"),
+    FeeEvent.PAYMENT_REJECTED: gettext_lazy("支付回调被拒绝"),
+    FeeEvent.PAYMENT_CANCELLED: gettext_lazy("支付单作废"),
+    FeeEvent.PAYMENT_REFUNDED: gettext_lazy("退款"),
 }
 
 STATE_BADGES = {
@@ -384,9 +393,20 @@ def _applicant_context(request: HttpRequest, case: Case, **extra: Any) -> dict[s
         "specials": list(case.special_procedures.all()),
         "upload_error": None,
         "upload_item": None,
+        **_applicant_fees(request.user, case),
     }
     context.update(extra)
     return context
+
+
+def _applicant_fees(actor: Any, case: Case) -> dict[str, Any]:
+    rows = list(fees.case_fees(actor=actor, case=case))
+    outstanding = fees.case_fee_outstanding(case=case)
+    return {
+        "case_fees": rows,
+        "fee_outstanding": outstanding,
+        "can_pay": outstanding > 0 and case.state not in rules.FINAL_STATES,
+    }
 
 
 def _documents(actor: Any, case: Case) -> list[Any]:
@@ -490,6 +510,80 @@ def my_withdraw(request: HttpRequest, number: str) -> HttpResponse:
         return render(request, "cases/my_case.html", context, status=_error_status(exc))
     messages.success(request, _("申请已撤回。"))
     return redirect("cases:my_case", number=number)
+
+
+@login_required(login_url=APPLICANT_LOGIN)
+@require_POST
+def my_pay(request: HttpRequest, number: str) -> HttpResponse:
+    """缴费: open (or reuse) the payment order and go to the gateway's pay page."""
+    case = _my_case(request, number)
+    try:
+        payment = payments.payment_start(actor=request.user, case=case)
+    except DomainError as exc:
+        case = _case_with_timers(request.user, number)
+        context = _applicant_context(request, case, pay_error=str(exc.message))
+        return render(request, "cases/my_case.html", context, status=_error_status(exc))
+    return redirect(payment.pay_url)
+
+
+def _simulated_payment(request: HttpRequest, reference: str) -> Payment:
+    """The order on the embedded simulated gateway's page, for whoever may see its case."""
+    gateway = payments.payment_gateway()
+    payment = (
+        Payment.objects.select_related("case__item", "case__department")
+        .filter(reference=reference[:64])
+        .first()
+    )
+    if payment is None or not isinstance(gateway, payments.SimulatedGateway):
+        raise NotFound(_("支付单“%(reference)s”不存在。") % {"reference": reference[:64]})
+    selectors.case_get(actor=request.user, number=payment.case.number)  # 404 unless visible
+    return payment
+
+
+def _case_page(request: HttpRequest, case: Case) -> str:
+    if case.applicant_user_id == request.user.pk:
+        return reverse("cases:my_case", kwargs={"number": case.number})
+    return reverse("cases:staff_case", kwargs={"number": case.number})
+
+
+@login_required(login_url=APPLICANT_LOGIN)
+@require_GET
+def simulated_pay(request: HttpRequest) -> HttpResponse:
+    """The simulated gateway's cashier page (the embedded default; no money moves)."""
+    payment = _simulated_payment(request, request.GET.get("ref", ""))
+    return render(
+        request,
+        "cases/pay_simulated.html",
+        {"payment": payment, "case": payment.case, "back": _case_page(request, payment.case)},
+    )
+
+
+@login_required(login_url=APPLICANT_LOGIN)
+@require_POST
+def simulated_pay_confirm(request: HttpRequest) -> HttpResponse:
+    """确认支付 on the simulated page: sign as the gateway would and deliver its callback."""
+    payment = _simulated_payment(request, request.POST.get("ref", ""))
+    gateway = payments.SimulatedGateway()
+    signature = gateway.sign(reference=payment.reference, paid_amount=payment.amount)
+    try:
+        payments.payment_confirm(
+            reference=payment.reference, signature=signature, paid_amount=payment.amount
+        )
+    except DomainError as exc:
+        payment.refresh_from_db()
+        context = {
+            "payment": payment,
+            "case": payment.case,
+            "back": _case_page(request, payment.case),
+            "error": str(exc.message),
+        }
+        return render(request, "cases/pay_simulated.html", context, status=_error_status(exc))
+    messages.success(
+        request,
+        _("已缴费%(amount)s元，支付单号%(ref)s。")
+        % {"amount": payment.amount, "ref": payment.reference},
+    )
+    return redirect(_case_page(request, payment.case))
 
 
 @login_required
@@ -734,6 +828,36 @@ def _case_forms(case: Case) -> dict[str, forms.Form]:
         "special_end": case_forms.SpecialEndForm(prefix="special_end"),
         "extension_request": case_forms.ReasonForm(prefix="extension_request"),
         "extension_decide": case_forms.NoteForm(prefix="extension_decide"),
+        "fee_assess": case_forms.FeeAssessForm(item=case.item, prefix="fee_assess"),
+        "payment_refund": case_forms.RefundForm(prefix="payment_refund"),
+    }
+
+
+def _may_assess(scope: Any, case: Case) -> bool:
+    """What :func:`fees.case_fee_assess` allows: the implementing department's staff."""
+    return (
+        scope.staff_id is not None
+        and scope.has_role(*fees.FEE_ROLES)
+        and case.department_id in scope.department_ids
+        and case.state not in rules.FINAL_STATES
+    )
+
+
+def _staff_fees(actor: Any, scope: Any, case: Case) -> dict[str, Any]:
+    may_refund = (
+        scope.staff_id is not None
+        and scope.has_role(*fees.FEE_ROLES)
+        and case.department_id in scope.department_ids
+    )
+    return {
+        "fee_standards": list(case.item.fees.all()),
+        "case_fees": list(fees.case_fees(actor=actor, case=case)),
+        "fee_total": fees.case_fee_total(case=case),
+        "fee_outstanding": fees.case_fee_outstanding(case=case),
+        "payments": list(Payment.objects.filter(case=case).order_by("id")),
+        "can_assess": _may_assess(scope, case),
+        "can_refund": may_refund,
+        "paid_state": PaymentState.PAID,
     }
 
 
@@ -829,6 +953,7 @@ def _staff_context(
         "licence": getattr(case, "licence", None) if case.state == CaseState.COMPLETED else None,
         "documents": _documents(request.user, case),
         "alert": alert,
+        **_staff_fees(actor, scope, case),
     }
 
 
@@ -941,7 +1066,7 @@ def _run_case_action(request: HttpRequest, case: Case, action: str) -> str:
         form = case_forms.LicenceForm(post, prefix=action)
         _valid(form)
         data = form.cleaned_data
-        licence = services.licence_issue(
+        licence = fees.licence_issue_paid(
             case=case,
             actor=actor,
             scope=data["scope"],
@@ -996,6 +1121,33 @@ def _run_case_action(request: HttpRequest, case: Case, action: str) -> str:
             return _("已批准延期，并已告知申请人。")
         services.extension_reject(request=request_row, actor=actor, note=form.cleaned_data["note"])
         return _("已不批准延期。")
+    if action == "fee_assess":
+        form = case_forms.FeeAssessForm(post, item=case.item, prefix=action)
+        _valid(form)
+        data = form.cleaned_data
+        row = fees.case_fee_assess(
+            case=case,
+            actor=actor,
+            fee=int(data["fee"]),
+            quantity=data["quantity"],
+            amount=data["amount"].strip() or None,
+            deviation_reason=data["deviation_reason"],
+            exempt=data["exempt"],
+            exemption_basis=data["exemption_basis"],
+        )
+        return _("已核定收费“%(name)s”%(amount)s元。") % {"name": row.name, "amount": row.amount}
+    if action == "payment_refund":
+        form = case_forms.RefundForm(post, prefix=action)
+        _valid(form)
+        payment = Payment.objects.filter(case=case, reference=form.cleaned_data["reference"])
+        if not payment.exists():
+            raise NotFound(_("支付单不存在。"))
+        refunded = payments.payment_refund(
+            actor=actor,
+            reference=form.cleaned_data["reference"],
+            reason=form.cleaned_data["reason"],
+        )
+        return _("已退款，退款单号%(ref)s。") % {"ref": refunded.refund_reference}
     raise Http404(action)
 
 
@@ -1028,6 +1180,8 @@ CASE_ACTIONS = frozenset(
         "extension_request",
         "extension_approve",
         "extension_reject",
+        "fee_assess",
+        "payment_refund",
     }
 )
 
@@ -1065,11 +1219,14 @@ def _bound_form(request: HttpRequest, case: Case, key: str) -> forms.Form | None
         "special_end": case_forms.SpecialEndForm,
         "extension_request": case_forms.ReasonForm,
         "extension_decide": case_forms.NoteForm,
+        "payment_refund": case_forms.RefundForm,
     }
     if key == "supplement_notice":
         form: forms.Form = case_forms.SupplementNoticeForm(post, item=case.item, prefix=key)
     elif key == "special_start":
         form = case_forms.SpecialStartForm(post, item=case.item, prefix=key)
+    elif key == "fee_assess":
+        form = case_forms.FeeAssessForm(post, item=case.item, prefix=key)
     elif key in classes:
         form = classes[key](post, prefix=key)
     else:
