@@ -38,9 +38,10 @@ from xiaoneng.deadlines.selectors import timer_status
 from xiaoneng.org.auth import API_AUTH
 from xiaoneng.org.models import Staff
 
-from . import rules, selectors, services
+from . import fees, payments, rules, selectors, services
 from .models import (
     Case,
+    CaseFee,
     CaseMaterial,
     CaseState,
     CaseTask,
@@ -49,6 +50,8 @@ from .models import (
     ExtensionRequest,
     ExtensionState,
     Licence,
+    Payment,
+    PaymentState,
     SpecialProcedureRecord,
     StepState,
     SupplementNotice,
@@ -58,6 +61,8 @@ from .schemas import (
     ERRORS,
     AcceptIn,
     CaseDetailOut,
+    CaseFeeOut,
+    CaseFeesOut,
     CaseListOut,
     CaseListQuery,
     DecideIn,
@@ -67,6 +72,7 @@ from .schemas import (
     ExtensionDecisionIn,
     ExtensionIn,
     ExtensionOut,
+    FeeAssessIn,
     GreenChannelIn,
     HistoryEventOut,
     LicenceIn,
@@ -74,6 +80,9 @@ from .schemas import (
     MaterialAddIn,
     MaterialOut,
     PageQuery,
+    PaymentCallbackIn,
+    PaymentOut,
+    PaymentRefundIn,
     ProgressQuery,
     PublicProgressOut,
     RefuseIn,
@@ -815,7 +824,7 @@ def case_decide(
     summary="颁发电子证照 / issue the licence",
 )
 def licence_issue(request: HttpRequest, number: str, payload: LicenceIn) -> Status[dict[str, Any]]:
-    licence = services.licence_issue(
+    licence = fees.licence_issue_paid(
         case=_case(request, number),
         actor=_actor(request),
         scope=payload.scope,
@@ -1097,6 +1106,139 @@ def task_reopen(request: HttpRequest, task_id: int, payload: TaskReopenIn) -> di
         task=_task(request, task_id), actor=_actor(request), reason=payload.reason
     )
     return _task_done(done)
+
+
+# --------------------------------------------------------------------------- fees
+
+
+def _money(value: Any) -> str:
+    return f"{value:.2f}"
+
+
+def _case_fee_out(row: CaseFee) -> dict[str, Any]:
+    return {
+        "id": row.pk,
+        "fee_id": row.fee_id,
+        "name": row.name,
+        "basis": row.basis,
+        "unit_amount": _money(row.unit_amount),
+        "quantity": row.quantity,
+        "standard_amount": _money(row.standard_amount),
+        "amount": _money(row.amount),
+        "deviates": row.deviates,
+        "deviation_reason": row.deviation_reason,
+        "exempt": row.exempt,
+        "exemption_basis": row.exemption_basis,
+        "assessed_at": row.assessed_at,
+        "paid": row.paid_at is not None,
+        "paid_at": row.paid_at,
+        "payment_reference": row.payment.reference if row.payment else None,
+    }
+
+
+def _payment_out(payment: Payment) -> dict[str, Any]:
+    return {
+        "reference": payment.reference,
+        "case_number": payment.case.number,
+        "gateway": payment.gateway,
+        "amount": _money(payment.amount),
+        "state": payment.state,
+        "state_label": str(PaymentState(payment.state).label),
+        "pay_url": payment.pay_url,
+        "created_at": payment.created_at,
+        "paid_at": payment.paid_at,
+        "paid_amount": _money(payment.paid_amount) if payment.paid_amount is not None else None,
+        "refunded_at": payment.refunded_at,
+        "refund_reference": payment.refund_reference,
+    }
+
+
+@router.get(
+    "/cases/{number}/fees",
+    response={200: CaseFeesOut, **ERRORS},
+    summary="收费标准与本案收费 / fee standards and the case's fees",
+)
+def case_fee_list(request: HttpRequest, number: str) -> dict[str, Any]:
+    case = _case(request, number)
+    return {
+        "case_number": case.number,
+        "standards": [
+            {
+                "id": f.pk,
+                "name": f.name,
+                "amount": _money(f.amount),
+                "unit": f.unit,
+                "basis": f.basis,
+                "exemption_allowed": f.exemption_allowed,
+                "exemption_basis": f.exemption_basis,
+            }
+            for f in case.item.fees.all()
+        ],
+        "fees": [_case_fee_out(r) for r in fees.case_fees(actor=_actor(request), case=case)],
+        "total": _money(fees.case_fee_total(case=case)),
+        "outstanding": _money(fees.case_fee_outstanding(case=case)),
+    }
+
+
+@router.post(
+    "/cases/{number}/fees",
+    response={201: CaseFeeOut, **ERRORS},
+    summary="核定收费 / assess a published fee",
+)
+def case_fee_assess(
+    request: HttpRequest, number: str, payload: FeeAssessIn
+) -> Status[dict[str, Any]]:
+    row = fees.case_fee_assess(
+        case=_case(request, number),
+        actor=_actor(request),
+        fee=payload.fee_id,
+        quantity=payload.quantity,
+        amount=payload.amount if payload.amount not in (None, "") else None,
+        deviation_reason=payload.deviation_reason,
+        exempt=payload.exempt,
+        exemption_basis=payload.exemption_basis,
+    )
+    return Status(201, _case_fee_out(row))
+
+
+@router.post(
+    "/cases/{number}/payments",
+    response={201: PaymentOut, **ERRORS},
+    summary="发起缴费（返回支付链接）/ start paying what is outstanding",
+)
+def payment_start(request: HttpRequest, number: str) -> Status[dict[str, Any]]:
+    payment = payments.payment_start(actor=_actor(request), case=_case(request, number))
+    return Status(201, _payment_out(payment))
+
+
+@router.post(
+    "/payments/callback",
+    auth=None,
+    response={200: PaymentOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    summary="支付渠道回调（签名即认证，可重复）/ the gateway's signed callback",
+)
+def payment_callback(request: HttpRequest, payload: PaymentCallbackIn) -> dict[str, Any]:
+    payment = payments.payment_confirm(
+        reference=payload.reference, signature=payload.signature, paid_amount=payload.paid_amount
+    )
+    return _payment_out(payment)
+
+
+@router.post(
+    "/payments/{reference}/refund",
+    response={200: PaymentOut, **ERRORS},
+    summary="退款 / refund a paid order",
+)
+def payment_refund(request: HttpRequest, reference: str, payload: PaymentRefundIn) -> Any:
+    visible = selectors.case_list(actor=_actor(request)).values("pk")
+    if not Payment.objects.filter(reference=reference, case_id__in=visible).exists():
+        raise NotFound(
+            _("支付单“%(reference)s”不存在。") % {"reference": reference}, field="reference"
+        )
+    payment = payments.payment_refund(
+        actor=_actor(request), reference=reference, reason=payload.reason
+    )
+    return _payment_out(payment)
 
 
 # --------------------------------------------------------------------------- public

@@ -450,3 +450,84 @@ class PublicProgressOut(Schema):
     completed_at: dt.datetime | None
     steps: list[StepOut]
     promised: PublicTimeOut | None
+
+
+# --------------------------------------------------------------------------- fees and payments
+
+_MONEY_HELP = '金额，以元为单位的十进制字符串，例如 "120.50"'
+
+
+class FeeAssessIn(Schema):
+    """收费核定: one fee item published for the case's item, at its standard unless a
+    reason is given (kept for supervision)."""
+
+    fee_id: int = Field(description="事项公布的收费项目 ID（见 GET /cases/{number}/fees）")
+    quantity: int = Field(1, description="数量")
+    amount: str | None = Field(None, description="实收金额；空：按标准 × 数量。" + _MONEY_HELP)
+    deviation_reason: str = Field("", description="实收金额与标准不一致时必填（留存备查）")
+    exempt: bool = Field(False, description="减免（收费项目须允许减免）")
+    exemption_basis: str = Field("", description="减免依据（减免时必填）")
+
+
+class FeeStandardOut(Schema):
+    id: int
+    name: str
+    amount: str = Field(description=_MONEY_HELP)
+    unit: str
+    basis: str
+    exemption_allowed: bool
+    exemption_basis: str
+
+
+class CaseFeeOut(Schema):
+    id: int
+    fee_id: int
+    name: str
+    basis: str
+    unit_amount: str
+    quantity: int
+    standard_amount: str
+    amount: str
+    deviates: bool
+    deviation_reason: str
+    exempt: bool
+    exemption_basis: str
+    assessed_at: dt.datetime
+    paid: bool
+    paid_at: dt.datetime | None
+    payment_reference: str | None
+
+
+class CaseFeesOut(Schema):
+    case_number: str
+    standards: list[FeeStandardOut] = Field(description="事项公布的收费标准")
+    fees: list[CaseFeeOut] = Field(description="本办件已核定的收费")
+    total: str = Field(description="应缴合计（减免后）")
+    outstanding: str = Field(description="尚未缴纳")
+
+
+class PaymentOut(Schema):
+    reference: str = Field(description="支付单号")
+    case_number: str
+    gateway: str
+    amount: str = Field(description=_MONEY_HELP)
+    state: str = Field(description="pending | paid | cancelled | refunded")
+    state_label: str
+    pay_url: str = Field(description="申请人付款的页面")
+    created_at: dt.datetime
+    paid_at: dt.datetime | None
+    paid_amount: str | None
+    refunded_at: dt.datetime | None
+    refund_reference: str
+
+
+class PaymentCallbackIn(Schema):
+    """支付渠道的服务器回调（签名即认证）。"""
+
+    reference: str = Field(description="支付单号")
+    paid_amount: str = Field(description="实付金额。" + _MONEY_HELP)
+    signature: str = Field(description="支付渠道对“支付单号|金额”的签名")
+
+
+class PaymentRefundIn(Schema):
+    reason: str = Field("", description="退款理由（必填）")
