@@ -232,7 +232,11 @@ def _lock_case(case: Case | int, *related: str) -> Case:
 def _lock_task(task: CaseTask | int) -> CaseTask:
     pk = task.pk if isinstance(task, CaseTask) else task
     try:
-        return CaseTask.objects.select_for_update(of=("self",)).select_related("step").get(pk=pk)
+        return (
+            CaseTask.objects.select_for_update(of=("self",))
+            .select_related("step", "timer")
+            .get(pk=pk)
+        )
     except CaseTask.DoesNotExist:
         raise NotFound(_("任务不存在。")) from None
 
@@ -266,6 +270,14 @@ def _audit(actor: Any, action: CaseEvent, case: Case, **payload: Any) -> None:
 
 def _timer_done(timer_id: int | None, *, at: dt.datetime, actor: Any) -> None:
     _timers_complete([timer_id], at=at, actor=actor)
+
+
+def _read_timers_done(case: Case, *timers: Timer | None, at: dt.datetime, actor: Any) -> None:
+    """Complete running timers read with the locked case or task (not locked again: the
+    UPDATE checks the version read); a done one is refused."""
+    read = [t for t in timers if t is not None]
+    if read:
+        timers_complete(timers=read, at=at, actor=actor, unlocked=True, region=case.region)
 
 
 def _timers_complete(timer_ids: Iterable[int | None], *, at: dt.datetime, actor: Any) -> None:
@@ -804,7 +816,7 @@ def _accept(case: Case, *, actor: Any, at: dt.datetime, now: dt.datetime, auto: 
     """Accept ``case`` as of ``at``: copy the process, start the case and step timers."""
     item = case.item
     staff_id = _scope(actor).staff_id if actor is not None else None
-    _timer_done(case.intake_timer_id, at=now, actor=actor)
+    _read_timers_done(case, case.intake_timer, at=now, actor=actor)
     template = _process(item)
     steps: list[CaseStep] = []
     for step, _tasks in template:
@@ -1316,7 +1328,7 @@ def _finish_task(
     task.completed_at = now
     task.version += 1
     task.save(update_fields=["state", "outcome", "opinion", "completed_at", "assignee", "version"])
-    _timer_done(task.timer_id, at=now, actor=actor)
+    _read_timers_done(case, task.timer, at=now, actor=actor)
     case_fields: list[str] = []
     if outcome == TaskOutcome.REFUSAL_RECOMMENDED and not case.refusal_recommended:
         case.refusal_recommended = True
@@ -1876,7 +1888,7 @@ def case_decide(
 ) -> Decision:
     """准予 / 不予许可 once every step is done; a grant starts the 10-working-day delivery
     timer of the licence (Art. 44)."""
-    case = _lock_case(case)
+    case = _lock_case(case, "promised_timer", "statutory_timer")
     scope = _require_staff(actor, *DECIDER_ROLES)
     if not (
         _in_department(scope, case.department_id)
@@ -1898,7 +1910,7 @@ def case_decide(
         decided_at=now,
     )
     # both run until the decision
-    _timers_complete((case.promised_timer_id, case.statutory_timer_id), at=now, actor=actor)
+    _read_timers_done(case, case.promised_timer, case.statutory_timer, at=now, actor=actor)
     case.decision = outcome
     case.decided_at = now
     _start_decision_timers(case, outcome=outcome, at=now, actor=actor)
@@ -1957,7 +1969,7 @@ def licence_issue(
     name: str = "",
 ) -> Licence:
     """Issue the electronic licence of a granted case (within the delivery timer)."""
-    case = _lock_case(case, "item")
+    case = _lock_case(case, "item", "delivery_timer")
     actor_scope_ = _require_staff(actor, *DECIDER_ROLES, Role.CLERK)
     if not _in_department(actor_scope_, case.department_id):
         raise PermissionDenied(_("只有实施主体可以颁发证照。"))
@@ -1976,7 +1988,7 @@ def licence_issue(
         staff_id=actor_scope_.staff_id,
         now=now,
     )
-    _timer_done(case.delivery_timer_id, at=now, actor=actor)
+    _read_timers_done(case, case.delivery_timer, at=now, actor=actor)
     case.completed_at = now
     _save_case(case, "state", "completed_at")
     _audit(actor, CaseEvent.LICENCE_ISSUED, case, licence=licence.number)

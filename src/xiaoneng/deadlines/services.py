@@ -415,10 +415,11 @@ def _change(
     for timer, state in zip(timers, states, strict=True):
         _apply_schedule(timer, state)
         timer.updated_at = now
+        timer.version += 1
     if len(timers) == 1:
-        timers[0].save(update_fields=[*_TIMER_FIELDS, "updated_at"])
+        timers[0].save(update_fields=[*_TIMER_FIELDS, "version", "updated_at"])
     elif timers:
-        Timer.objects.bulk_update(timers, [*_TIMER_FIELDS, "updated_at"])
+        Timer.objects.bulk_update(timers, [*_TIMER_FIELDS, "version", "updated_at"])
     audit_record_many(
         records=[
             _timer_audit(actor, action, timer, **extra)
@@ -521,9 +522,21 @@ def timers_complete(
     at: dt.datetime | None = None,
     actor: Any = None,
     skip_done: bool = False,
+    unlocked: bool = False,
+    region: Region | None = None,
 ) -> list[Timer]:
     """Complete several timers (one lock, one UPDATE, one audit INSERT); returns those
-    completed. ``skip_done``: timers already done are left alone instead of refused."""
+    completed. ``skip_done``: timers already done are left alone instead of refused.
+
+    ``unlocked``: ``timers`` are instances the caller has read in its transaction (e.g.
+    with the row that owns them): they are not locked and read again; each UPDATE holds
+    only if the timer's version is still the one read, and a timer changed since is
+    locked and completed afresh. ``region``: the timers' region, if the caller has it.
+    """
+    if unlocked:
+        read = [t for t in timers if isinstance(t, Timer)]
+        if len(read) == len(timers):
+            return _complete_read(read, at=at, actor=actor, skip_done=skip_done, region=region)
     locked = _locked_many(timers)
     if skip_done:
         locked = [t for t in locked if t.status != TimerStatus.DONE]
@@ -536,6 +549,43 @@ def timers_complete(
         action=DeadlinesEvent.TIMER_COMPLETED,
         extras=[{} for _t in locked],
     )
+
+
+def _complete_read(
+    timers: list[Timer],
+    *,
+    at: dt.datetime | None,
+    actor: Any,
+    skip_done: bool,
+    region: Region | None,
+) -> list[Timer]:
+    """:func:`timers_complete` of timers read without a lock (optimistic, by version)."""
+    if skip_done:
+        timers = [t for t in timers if t.status != TimerStatus.DONE]
+    when = at or timezone.now()
+    states = [_clock_call(_clock_timer(t).complete, at=when) for t in timers]  # may refuse
+    now = timezone.now()
+    done: list[Timer] = []
+    changed: list[int] = []
+    for timer, state in zip(timers, states, strict=True):
+        if region is not None and timer.region_id == region.pk:
+            timer.region = region
+        _apply_schedule(timer, state)
+        seen = timer.version
+        timer.version, timer.updated_at = seen + 1, now
+        values = {field: getattr(timer, field) for field in _TIMER_FIELDS}
+        if Timer.objects.filter(pk=timer.pk, version=seen).update(
+            **values, version=seen + 1, updated_at=now
+        ):
+            done.append(timer)
+        else:
+            changed.append(timer.pk)
+    audit_record_many(
+        records=[_timer_audit(actor, DeadlinesEvent.TIMER_COMPLETED, t) for t in done]
+    )
+    if changed:  # someone changed them since they were read: the locking way
+        done += timers_complete(timers=changed, at=at, actor=actor, skip_done=skip_done)
+    return done
 
 
 def timer_complete(*, timer: Timer, at: dt.datetime | None = None, actor: Any = None) -> Timer:
@@ -568,8 +618,9 @@ def timers_recompute(*, region: Region | None, from_date: dt.date, batch_size: i
             before = (timer.status, timer.due_at, timer.warn_at)
             _apply_schedule(timer, _clock_timer(timer))
             if (timer.status, timer.due_at, timer.warn_at) != before:
+                timer.version += 1
                 changed.append(timer)
-        Timer.objects.bulk_update(changed, _TIMER_FIELDS)
+        Timer.objects.bulk_update(changed, [*_TIMER_FIELDS, "version"])
         moved += len(changed)
         last_pk = batch[-1].pk
     return moved
