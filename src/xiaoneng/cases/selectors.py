@@ -134,7 +134,7 @@ def task_inbox(*, actor: Any) -> QuerySet[CaseTask]:
     q |= Q(state=TaskState.CLAIMED, assignee_id=scope.staff_id)
     q |= Q(state=TaskState.CLAIMED, assignee_id__in=covering)
     return (
-        CaseTask.objects.filter(q, case__state=CaseState.PROCESSING)
+        CaseTask.objects.filter(q, case__state=CaseState.PROCESSING, step__state=StepState.ACTIVE)
         .select_related("case", "case__item", "step", "timer", "department", "assignee__user")
         .order_by("-case__is_green_channel", F("timer__due_at").asc(nulls_last=True), "id")
     )
@@ -333,7 +333,7 @@ def task_actions(*, actor: Any, task: CaseTask) -> frozenset[str]:
     scope = actor_scope(actor)
     if not scope.is_staff or not scope.has_role(Role.APPROVER, Role.CHIEF_REPRESENTATIVE):
         return frozenset()
-    if task.case.state != CaseState.PROCESSING:
+    if task.case.state != CaseState.PROCESSING or task.step.state == StepState.PENDING:
         return frozenset()
     in_dept = scope.everything or task.department_id in scope.department_ids
     actions: set[str] = set()

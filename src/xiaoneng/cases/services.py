@@ -37,7 +37,7 @@ from xiaoneng.catalog.limits import (
     item_statutory_limit,
     special_procedure_limit,
 )
-from xiaoneng.catalog.models import CaseType, Item, ItemState, Material, Necessity
+from xiaoneng.catalog.models import CaseType, Item, ItemState, Material, Necessity, SpecialKind
 from xiaoneng.catalog.models import SpecialProcedure as CatalogSpecialProcedure
 from xiaoneng.catalog.models import Step as CatalogStep
 from xiaoneng.catalog.models import Task as CatalogTask
@@ -1229,6 +1229,13 @@ def _task_for_action(
     if not _in_department(scope, locked.department_id):
         raise PermissionDenied(_("该任务不属于您所在的部门。"))
     rules.case_target(case.state, "task")
+    if locked.step.state == StepState.PENDING:
+        # Steps run in order: a later step's tasks wait until the steps before are done.
+        raise InvalidState(
+            _("任务“%(task)s”所在的环节“%(step)s”尚未开始，不能办理。")
+            % {"task": locked.name, "step": locked.step.name},
+            code="step_not_active",
+        )
     _check_version(locked, expected_version)
     return case, locked, scope
 
@@ -1658,6 +1665,8 @@ def special_procedure_start(
     limit = expected or (special_procedure_limit(procedure) if procedure is not None else None)
     if not kind:
         errors.add("kind", _("请选择特别程序种类。"), code="required")
+    elif kind not in SpecialKind.values:
+        errors.add("kind", _("未知的特别程序种类：%(kind)s") % {"kind": kind})
     if not name:
         errors.add("name", _("请填写特别程序名称。"), code="required")
     if limit is None:

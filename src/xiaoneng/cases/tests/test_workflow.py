@@ -9,6 +9,7 @@ from django.db import connection
 from xiaoneng.audit.models import AuditEvent
 from xiaoneng.cases import services
 from xiaoneng.cases.models import Case, CaseStep, CaseTask, Licence
+from xiaoneng.clock import Limit, LimitUnit
 from xiaoneng.core.errors import Conflict, InvalidState, PermissionDenied, ValidationFailed
 from xiaoneng.deadlines.models import Timer, TimerStatus
 from xiaoneng.org import services as org_services
@@ -351,3 +352,37 @@ def test_dispatch_to_an_absent_a_goes_to_the_b_backup(world):
         world.approver_a.pk,
         world.head.pk,
     )
+
+
+def test_a_later_steps_task_cannot_be_claimed_before_its_step_starts(world):
+    from xiaoneng.cases.selectors import task_actions, task_inbox
+
+    case = accepted(world)
+    later = task_of(case, 3, world.lead)
+    assert later.id not in [t.id for t in task_inbox(actor=world.approver_a.user)]
+    assert task_actions(actor=world.approver_a.user, task=later) == frozenset()
+    with pytest.raises(InvalidState) as exc:
+        services.task_claim(task=later, actor=world.approver_a.user)
+    assert exc.value.code == "step_not_active"
+    assert "尚未开始" in str(exc.value.message)
+    later.refresh_from_db()
+    assert (later.state, later.assignee_id) == ("pending", None)
+    case.refresh_from_db()
+    assert (case.state, case.current_step) == ("processing", 2)
+    # The parallel step's own tasks are in the inbox and can be claimed.
+    current = task_of(case, 2, world.lead)
+    assert current.id in [t.id for t in task_inbox(actor=world.approver_a.user)]
+    assert "claim" in task_actions(actor=world.approver_a.user, task=current)
+
+
+def test_an_unknown_special_procedure_kind_is_refused(world):
+    case = accepted(world)
+    with pytest.raises(ValidationFailed) as exc:
+        services.special_procedure_start(
+            case=case,
+            actor=world.approver_a.user,
+            kind="séance",
+            name="通灵",
+            expected=Limit(5, LimitUnit.WORKING_DAYS),
+        )
+    assert "kind" in {e.field for e in exc.value.errors}
