@@ -47,6 +47,7 @@ test-pg: setup
 
 test-celery: setup
 	XN_DATABASE_URL=$${XN_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/xiaoneng} \
+	XN_REDIS_URL=$${XN_TEST_REDIS_URL:-redis://127.0.0.1:6379/15} \
 	XN_SECRET_KEY=$${XN_SECRET_KEY:-ci-only-secret} $(BIN)/pytest -p no:xdist -q -m production tests/production
 
 e2e: setup

@@ -38,7 +38,13 @@ def _database_url() -> str:
 def worker(tmp_path: Path):
     if connection.vendor != "postgresql":
         pytest.skip("production mode runs on PostgreSQL (set XN_DATABASE_URL)")
+    from celery import current_app
+
     queue = f"test-{uuid.uuid4().hex[:8]}"
+    # This process sends to Redis too (XN_REDIS_URL is set by `make test-celery`); tasks it
+    # queues by default (background subscribers) go to this test's own queue.
+    previous_queue = current_app.conf.task_default_queue
+    current_app.conf.task_default_queue = queue
     env = {
         **os.environ,
         "XN_DATABASE_URL": _database_url(),
@@ -66,6 +72,7 @@ def worker(tmp_path: Path):
     try:
         yield queue
     finally:
+        current_app.conf.task_default_queue = previous_queue
         proc.terminate()
         proc.wait(timeout=30)
         log.close()
@@ -79,8 +86,16 @@ def _send(task: str, queue: str) -> None:
     producer.send_task(task, queue=queue)
 
 
+def _wait_for(check, seconds: float = 90) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.5)
+    return False
+
+
 def test_the_worker_seals_the_audit_chain_on_redis(worker: str):
-    assert settings.CELERY_TASK_ALWAYS_EAGER  # this process has no XN_REDIS_URL
     event = audit_record(actor=None, action="test.production_event", payload={"n": 1})
     assert AuditEvent.objects.get(pk=event.pk).sealed_at is None
     _send("xiaoneng.audit.tasks.audit_seal", worker)
@@ -94,3 +109,17 @@ def test_the_worker_seals_the_audit_chain_on_redis(worker: str):
     assert event.seq is not None
     checkpoint = AuditCheckpoint.objects.get(first_seq__lte=event.seq, last_seq__gte=event.seq)
     assert checkpoint.event_count >= 1
+
+
+def test_case_notices_are_rendered_by_the_worker_not_in_the_request(worker: str):
+    from xiaoneng.cases.models import CaseDocument
+    from xiaoneng.cases.tests.factories import world as make_world
+
+    assert not settings.CELERY_TASK_ALWAYS_EAGER  # production mode: a broker is configured
+    case = make_world().submit()  # commits; the receipt notice is queued for the worker
+    assert not CaseDocument.objects.filter(case=case).exists()  # not rendered in-process
+    assert _wait_for(lambda: CaseDocument.objects.filter(case=case, kind="receipt").exists()), (
+        "the worker did not issue the receipt notice within 90 s"
+    )
+    receipt = CaseDocument.objects.get(case=case, kind="receipt")
+    assert receipt.number.startswith(case.number)

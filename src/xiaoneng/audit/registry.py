@@ -27,6 +27,10 @@ class Subscription:
     name: str
     action: str
     handler: Handler
+    #: Slow work (rendering a PDF…): with a Celery broker configured it runs on a worker
+    #: (task ``audit_deliver``) instead of in the request that committed the event; in the
+    #: embedded default (eager tasks) it still runs right after the commit.
+    background: bool = False
 
 
 class Registry:
@@ -34,14 +38,18 @@ class Registry:
         self._by_action: dict[str, list[Subscription]] = defaultdict(list)
         self._names: set[str] = set()
 
-    def subscribe(self, *actions: str, name: str) -> Callable[[Handler], Handler]:
+    def subscribe(
+        self, *actions: str, name: str, background: bool = False
+    ) -> Callable[[Handler], Handler]:
         if name in self._names:
             raise ValueError(f"subscriber {name!r} is already registered")
 
         def decorator(handler: Handler) -> Handler:
             self._names.add(name)
             for action in actions:
-                self._by_action[action].append(Subscription(name, action, handler))
+                self._by_action[action].append(
+                    Subscription(name, action, handler, background=background)
+                )
             return handler
 
         return decorator
@@ -53,6 +61,9 @@ class Registry:
 
     def subscriptions_for(self, action: str) -> list[Subscription]:
         return list(self._by_action.get(action, ()))
+
+    def subscription(self, action: str, name: str) -> Subscription | None:
+        return next((s for s in self._by_action.get(action, ()) if s.name == name), None)
 
     def actions(self) -> set[str]:
         return {a for a, subs in self._by_action.items() if subs}

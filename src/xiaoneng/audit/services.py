@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Protocol
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -182,8 +183,50 @@ def _dispatch_committed(event: AuditEvent) -> int:
     """After-commit delivery of an event this process has just written: no subscriber can
     have handled it yet (the redelivery sweep leaves events alone for a minute), so neither
     the event nor its deliveries are read back; the delivery row's unique constraint still
-    stops a second delivery (the handler's work is then rolled back)."""
+    stops a second delivery (the handler's work is then rolled back).
+
+    Background subscribers go to a Celery worker when a broker is configured."""
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        queued = _enqueue_background(event)
+        return _run_subscribers(event, queued)
     return _run_subscribers(event, set())
+
+
+def _enqueue_background(event: AuditEvent) -> set[str]:
+    """Send each background subscriber of ``event`` to the workers; the names sent."""
+    from celery import current_app
+
+    sent: set[str] = set()
+    for sub in audit_registry.subscriptions_for(event.action):
+        if not sub.background:
+            continue
+        try:
+            current_app.send_task(
+                "xiaoneng.audit.tasks.audit_deliver",
+                kwargs={"event_id": event.pk, "name": sub.name},
+            )
+        except Exception:
+            # The broker is down: run it here rather than lose it (the sweep is the backstop).
+            logger.exception("could not queue subscriber %s for event %s", sub.name, event.pk)
+            continue
+        sent.add(sub.name)
+    return sent
+
+
+def audit_deliver(*, event_id: int, name: str) -> bool:
+    """Run one subscriber on one event unless it has already handled it (the worker side
+    of a background subscription); whether it ran."""
+    event = AuditEvent.objects.filter(pk=event_id).first()
+    if event is None:
+        logger.warning("event %s to deliver to %s does not exist", event_id, name)
+        return False
+    if audit_registry.subscription(event.action, name) is None:
+        logger.warning("no subscriber %s for %s", name, event.action)
+        return False
+    if AuditDelivery.objects.filter(event_id=event_id, subscriber=name).exists():
+        return False
+    others = {s.name for s in audit_registry.subscriptions_for(event.action)} - {name}
+    return _run_subscribers(event, others) == 1
 
 
 def _run_subscribers(event: AuditEvent, delivered: set[str]) -> int:

@@ -19,3 +19,9 @@ def audit_seal() -> int:
 @shared_task(name="xiaoneng.audit.tasks.audit_redeliver", soft_time_limit=540, time_limit=600)
 def audit_redeliver() -> int:
     return services.audit_redeliver()
+
+
+@shared_task(name="xiaoneng.audit.tasks.audit_deliver", soft_time_limit=120, time_limit=180)
+def audit_deliver(event_id: int, name: str) -> bool:
+    """A background subscriber's work on one event (queued after the event committed)."""
+    return services.audit_deliver(event_id=event_id, name=name)

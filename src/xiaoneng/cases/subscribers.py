@@ -26,4 +26,7 @@ def register() -> None:
         s.name for action in EVENT_KINDS for s in audit_registry.subscriptions_for(action)
     }:
         return
-    audit_registry.subscribe(*EVENT_KINDS, name=DOCUMENTS_SUBSCRIBER)(document_issue_for_event)
+    # Rendering a PDF is slow: with a Celery broker it runs on a worker, not in the request.
+    audit_registry.subscribe(*EVENT_KINDS, name=DOCUMENTS_SUBSCRIBER, background=True)(
+        document_issue_for_event
+    )

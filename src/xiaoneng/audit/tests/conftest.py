@@ -32,10 +32,10 @@ def subscriber() -> Iterator[Callable[..., Callable[..., Any]]]:
     """Register real subscribers for the test; they are removed afterwards."""
     names: list[str] = []
 
-    def register(*actions: str, name: str) -> Callable[..., Any]:
+    def register(*actions: str, name: str, background: bool = False) -> Callable[..., Any]:
         def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
             names.append(name)
-            return audit_registry.subscribe(*actions, name=name)(fn)
+            return audit_registry.subscribe(*actions, name=name, background=background)(fn)
 
         return decorator
 

@@ -129,3 +129,46 @@ def test_the_sweep_leaves_events_older_than_its_lookback(
     with time_machine.travel(T0 + dt.timedelta(days=6), tick=False):
         assert audit_redeliver() == 1
     assert seen == ["old"]
+
+
+def test_a_background_subscriber_runs_inline_when_tasks_are_eager(
+    subscriber, django_capture_on_commit_callbacks
+):
+    seen: list[str] = []
+
+    @subscriber("test.slow", name="test.slow_work", background=True)
+    def slow(event: AuditEvent) -> None:
+        seen.append(event.object_id)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        event = audit_record(actor=None, action="test.slow", object_id="C-9")
+    assert seen == ["C-9"]
+    assert _deliveries() == [(event.pk, "test.slow_work")]
+
+
+def test_with_a_broker_a_background_subscriber_leaves_the_request_for_a_worker(
+    subscriber, django_capture_on_commit_callbacks, settings
+):
+    from xiaoneng.audit.tasks import audit_deliver
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # a broker is configured (memory:// here)
+    seen: list[str] = []
+
+    @subscriber("test.slow", name="test.slow_work", background=True)
+    def slow(event: AuditEvent) -> None:
+        seen.append(f"slow {event.object_id}")
+
+    @subscriber("test.slow", name="test.quick")
+    def quick(event: AuditEvent) -> None:
+        seen.append(f"quick {event.object_id}")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        event = audit_record(actor=None, action="test.slow", object_id="C-10")
+    assert seen == ["quick C-10"]  # the slow one was queued, not run in the request
+    assert _deliveries() == [(event.pk, "test.quick")]
+    # What the worker does with the queued task: exactly the slow subscriber, once.
+    assert audit_deliver(event_id=event.pk, name="test.slow_work") is True
+    assert audit_deliver(event_id=event.pk, name="test.slow_work") is False
+    assert seen == ["quick C-10", "slow C-10"]
+    assert sorted(_deliveries()) == [(event.pk, "test.quick"), (event.pk, "test.slow_work")]
+    assert audit_deliver(event_id=event.pk + 1000, name="test.slow_work") is False
