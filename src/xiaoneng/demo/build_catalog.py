@@ -18,6 +18,7 @@ from typing import Any
 
 from . import forms
 from .orgdata import (
+    APPLICANTS,
     CITY_CODE,
     COUNTY1_CODE,
     COUNTY2_CODE,
@@ -1985,6 +1986,22 @@ def accounts_markdown() -> str:
         lines.append(
             f"| `{spec.username}` | {spec.full_name} | {roles}{extra} | {dept.name} | {scope} |"
         )
+    lines += [
+        "",
+        "## 申请人 / Applicants",
+        "",
+        "SMS login; the console backend prints the code. They own the demo cases.",
+        "",
+        "| mobile | name | kind |",
+        "|---|---|---|",
+    ]
+    for applicant in APPLICANTS:
+        kind = (
+            f"企业 enterprise: {applicant.enterprise_name} ({applicant.credit_code})"
+            if applicant.enterprise_name
+            else "个人 person"
+        )
+        lines.append(f"| {applicant.mobile} | {applicant.real_name} | {kind} |")
     return "\n".join(lines) + "\n"
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from stdnum.cn import ric, uscc
+
 from .codes import credit_code
 
 #: The one published demo password (README, ACCOUNTS.md). Never used outside demo data.
@@ -275,3 +277,42 @@ WINDOWS: tuple[WindowSpec, ...] = (
         ("clerk_county2_scj", "chief_county2_scj"),
     ),
 )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- applicants
+
+
+@dataclass(frozen=True)
+class ApplicantSpec:
+    """A demo applicant (logs in by SMS code; the console backend prints it)."""
+
+    username: str
+    mobile: str
+    real_name: str
+    resident_body: str  # 17 digits; the check digit is computed
+    enterprise_name: str = ""
+    credit_body: str = ""  # 17 chars; the check char is computed
+
+    @property
+    def resident_id(self) -> str:
+        return self.resident_body + ric.calc_check_digit(self.resident_body + "0")
+
+    @property
+    def credit_code(self) -> str:
+        if not self.credit_body:
+            return ""
+        return self.credit_body + uscc.calc_check_digit(self.credit_body)
+
+
+APPLICANTS = (
+    ApplicantSpec("demo-applicant-1", "13900000001", "陈晓明", "11010519850312001"),
+    ApplicantSpec("demo-applicant-2", "13900000002", "林小红", "11010619900705002"),
+    ApplicantSpec(
+        "demo-applicant-3",
+        "13900000003",
+        "周建华",
+        "11010819780921003",
+        enterprise_name="示范市晨光商贸有限公司",
+        credit_body=f"91{CITY_CODE[:6]}MA0000010",
+    ),
+)

@@ -3,7 +3,9 @@
 Every row is looked up by its natural key first (region code, credit code, username, window
 code, chief representative, A/B primary, role grant) and only created when missing, so a
 second run changes nothing and writes no audit event. The catalogue goes through the
-catalog app's import (all or nothing), for the items and topics not there yet.
+catalog app's import (all or nothing), for the items and topics not there yet. Last come
+the demo applicants (by mobile) and demo cases (by their fixed idempotency key, see
+:mod:`xiaoneng.demo.cases`), made through the cases services.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from xiaoneng.org.models import (
 )
 
 from . import orgdata
+from .cases import seed_cases
 
 CATALOG_PATH = Path(__file__).resolve().parent / "data" / "catalog.json"
 #: Date on the chief representatives' authorisation letters.
@@ -225,6 +228,8 @@ _LABELS = {
     "chief representatives": "首席代表 chief representatives",
     "backup pairs": "AB岗 backup pairs",
     "windows": "窗口 windows",
+    "applicants": "申请人 applicants",
+    "cases": "办件 cases",
 }
 
 
@@ -239,13 +244,19 @@ def seed_demo() -> str:
         _chiefs_and_backups(admin, staff, result)
         _windows(admin, regions, departments, staff, result)
         _catalog(admin, result)
+        applicants, cases = seed_cases()
+        result.created["applicants"] = applicants
+        result.created["cases"] = cases
     if not result.changed:
         return "演示数据已是最新 / demo data already seeded"
-    parts = [f"{_LABELS[key]} {n}" for key, n in result.created.items() if n]
+    parts = [f"{_LABELS[key]} {n}" for key, n in result.created.items() if n and key != "cases"]
     if result.catalog:
         parts.append(result.catalog)
+    if result.created.get("cases"):
+        parts.append(f"{_LABELS['cases']} {result.created['cases']}")
     return (
         "已生成示范市演示数据 / demo city seeded: "
         + "；".join(parts)
         + f"。登录 / log in: admin, clerk_scj … / {orgdata.DEMO_PASSWORD}"
+        + "；申请人短信登录 / applicants log in by SMS: 13900000001…"
     )

@@ -138,7 +138,8 @@ def test_seed_publishes_the_catalogue():
 
     summary = seed_demo()
     assert summary.endswith(
-        "事项 items +43，主题 topics +12。登录 / log in: admin, clerk_scj … / demo-pass-2026"
+        "事项 items +43，主题 topics +12；办件 cases 6。登录 / log in: admin, clerk_scj … / "
+        "demo-pass-2026；申请人短信登录 / applicants log in by SMS: 13900000001…"
     )
     published = Item.objects.filter(state="published")
     assert published.count() == 41
@@ -221,4 +222,133 @@ def test_seed_demo_command_prints_the_summary(capsys):
     assert main(["seed-demo"]) == 0
     assert capsys.readouterr().out.startswith("已生成示范市演示数据 / demo city seeded: ")
     assert main(["seed-demo"]) == 0
-    assert capsys.readouterr().out == "演示数据已是最新 / demo data already seeded\n"
+    assert capsys.readouterr().out.endswith("演示数据已是最新 / demo data already seeded\n")
+
+
+# --------------------------------------------------------------------------- demo cases
+
+
+@pytest.fixture
+def seed(django_capture_on_commit_callbacks):
+    """seed_demo() with its after-commit work done (notices, SMS, the demo pause)."""
+
+    def run():
+        with django_capture_on_commit_callbacks(execute=True):
+            return seed_demo()
+
+    return run
+
+
+def _case(suffix):
+    from xiaoneng.cases.models import Case
+
+    return Case.objects.select_related("item").get(idempotency_key=f"demo-case-{suffix}")
+
+
+def test_seed_creates_the_demo_applicants(seed):
+    from xiaoneng.org.models import Applicant
+
+    seed()
+    assert list(
+        Applicant.objects.order_by("mobile").values_list(
+            "user__username", "mobile", "kind", "real_name", "enterprise_name"
+        )
+    ) == [
+        ("demo-applicant-1", "13900000001", "person", "陈晓明", ""),
+        ("demo-applicant-2", "13900000002", "person", "林小红", ""),
+        ("demo-applicant-3", "13900000003", "enterprise", "周建华", "示范市晨光商贸有限公司"),
+    ]
+    for applicant in Applicant.objects.all():
+        assert applicant.user.has_usable_password() is False
+        if applicant.credit_code:
+            assert uscc.validate(applicant.credit_code) == applicant.credit_code
+
+
+def test_seed_creates_demo_cases_in_every_interesting_state(seed):
+    from xiaoneng.cases.models import Case
+
+    seed()
+    assert {
+        key.removeprefix("demo-case-"): (name, state)
+        for key, name, state in Case.objects.values_list("idempotency_key", "item__name", "state")
+    } == {
+        "received": ("企业设立登记（营业执照）", "received"),
+        "supplement": ("特种设备使用登记", "supplement"),
+        "parallel": ("企业开办“一件事”（营业执照、印章刻制、社保登记）", "processing"),
+        "suspended": ("食品经营许可", "suspended"),
+        "licensed": ("食品生产许可", "completed"),
+        "rejected": ("药品零售经营许可", "rejected"),
+    }
+    assert set(Case.objects.values_list("department__name", flat=True)) == {"示范市市场监督管理局"}
+    assert Case.objects.filter(applicant_user__username="demo-applicant-3").count() == 2
+
+
+def test_demo_cases_show_their_notice_tasks_procedure_and_decisions(seed):
+    from xiaoneng.cases.models import CaseTask
+
+    seed()
+    notice = _case("supplement").supplement_notice
+    assert notice.issued_by.user.username == "clerk_scj"
+    assert [
+        (i.requirement.name if i.requirement else "", i.description)
+        for i in notice.items.order_by("id")
+    ] == [
+        ("监督检验证明", "监督检验证明已过有效期，请上传最新的监督检验证明"),
+        ("", "请补充特种设备安全管理人员资格证书"),
+    ]
+
+    parallel = _case("parallel")
+    assert parallel.current_step == 2
+    tasks = CaseTask.objects.filter(case=parallel, step__position=2).order_by("position")
+    assert [(t.department.short_name, t.state) for t in tasks] == [
+        ("市市场监管局", "done"),
+        ("市公安局", "pending"),
+        ("市人社局", "pending"),
+    ]
+
+    record = _case("suspended").special_procedures.get()
+    assert (record.name, record.kind, record.pauses_clock, record.ended_at) == (
+        "食品安全检验检测",
+        "testing",
+        True,
+        None,
+    )
+    assert record.started_by.user.username == "approver_scj_a"
+
+    licensed = _case("licensed")
+    assert licensed.decision_record.outcome == "grant"
+    assert licensed.licence.scope == "糕点（热加工糕点）"
+    assert licensed.licence.holder_name == "陈晓明"
+    assert licensed.fees.count() == 0
+
+    refused = _case("rejected").decision_record
+    assert refused.outcome == "refuse"
+    assert refused.legal_basis == (
+        "《药品管理法》第五十二条、《药品经营和使用质量监督管理办法》第十九条"
+    )
+    assert refused.reasons.startswith("经营场所与仓库不符合药品经营质量管理规范要求")
+    assert refused.decided_by.user.username == "approver_scj_a"
+
+
+def test_a_second_seed_leaves_the_demo_cases_alone(seed):
+    from xiaoneng.cases.models import Case
+
+    seed()
+    cases = list(Case.objects.order_by("number").values_list("number", "state", "version"))
+    events = AuditEvent.objects.count()
+    assert seed() == "演示数据已是最新 / demo data already seeded"
+    assert list(Case.objects.order_by("number").values_list("number", "state", "version")) == cases
+    assert len(cases) == 6
+    assert AuditEvent.objects.count() == events
+
+
+def test_a_deleted_demo_case_is_made_again_and_only_it(seed):
+    from xiaoneng.cases.models import Case
+
+    seed()
+    Case.objects.filter(idempotency_key="demo-case-received").delete()
+    summary = seed()
+    assert "办件 cases 1" in summary
+    assert "申请人 applicants" not in summary
+    assert _case("received").state == "received"
+    assert Case.objects.count() == 6
