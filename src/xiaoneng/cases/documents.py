@@ -175,10 +175,12 @@ def notice_data(
         if rows:
             extra["table"] = TableData(headers=[_("序号"), _("材料名称"), _("文件")], rows=rows)
     elif kind is DocumentKind.ACCEPTANCE:
-        # The promised date is the promised timer's due date (the clock computed it).
-        extra["promised_date"] = _timer_due(case.promised_timer_id) or _timer_due(
-            case.statutory_timer_id
-        )
+        # The promised date is the promised timer's due date as the acceptance set it (the
+        # event's payload: the clock computed it then), else the timer's current due date.
+        promised = (event.payload.get("promised_due") if event is not None else None) or None
+        extra["promised_date"] = (
+            _day(dt.datetime.fromisoformat(promised)) if promised else None
+        ) or (_timer_due(case.promised_timer_id) or _timer_due(case.statutory_timer_id))
         if case.auto_accepted:
             extra["paragraphs"] = [
                 _(

@@ -268,6 +268,13 @@ def _audit(actor: Any, action: CaseEvent, case: Case, **payload: Any) -> None:
     )
 
 
+def _promised_due(case: Case) -> str | None:
+    """The promised due time as the acceptance set it (the acceptance notice states it even
+    if the clock is paused or extended before the notice is rendered)."""
+    timer = case.promised_timer
+    return timer.due_at.isoformat() if timer is not None and timer.due_at else None
+
+
 def _timer_done(timer_id: int | None, *, at: dt.datetime, actor: Any) -> None:
     _timers_complete([timer_id], at=at, actor=actor)
 
@@ -905,7 +912,14 @@ def case_accept(
     supplemented = intake_start > case.received_at
     at = intake_start if supplemented or _intake_overdue(case, now) else now
     _accept(case, actor=actor, at=at, now=now, auto=False)
-    _audit(actor, CaseEvent.ACCEPTED, case, accepted_at=at.isoformat(), note=note)
+    _audit(
+        actor,
+        CaseEvent.ACCEPTED,
+        case,
+        accepted_at=at.isoformat(),
+        note=note,
+        promised_due=_promised_due(case),
+    )
     notify_applicant(
         case=case,
         kind="accepted",
@@ -1082,7 +1096,13 @@ def _auto_accept_one(case_id: int, now: dt.datetime) -> bool:
             return False
         at = case.intake_timer.started_at if case.intake_timer else case.received_at
         _accept(case, actor=None, at=at, now=now, auto=True)
-        _audit(None, CaseEvent.AUTO_ACCEPTED, case, accepted_at=at.isoformat())
+        _audit(
+            None,
+            CaseEvent.AUTO_ACCEPTED,
+            case,
+            accepted_at=at.isoformat(),
+            promised_due=_promised_due(case),
+        )
         notify_applicant(
             case=case,
             kind="accepted",

@@ -353,3 +353,25 @@ def test_the_periodic_job_issues_notices_the_after_commit_step_missed(world):
     assert tasks.cases_documents_issue() == 1
     assert [d.kind for d in docs(case)] == ["receipt"]
     assert tasks.cases_documents_issue() == 0
+
+
+def test_acceptance_notice_states_the_promised_date_even_if_the_clock_paused_before_it_rendered(
+    world,
+):
+    from django.utils import timezone
+
+    from xiaoneng.cases import tasks
+    from xiaoneng.documents.notices import date_text
+
+    case = services.case_accept(case=world.submit(), actor=world.clerk.user)
+    promised = case.promised_timer.due_at
+    services.special_procedure_start(
+        case=case,
+        actor=world.approver_a.user,
+        kind="testing",
+        name="检验检测",
+        expected=Limit(5, LimitUnit.WORKING_DAYS),
+    )
+    tasks.cases_documents_issue()  # renders after the pause (as a busy worker would)
+    [acceptance] = docs(case, "acceptance")
+    assert date_text(timezone.localtime(promised).date()) in text_of(acceptance)
