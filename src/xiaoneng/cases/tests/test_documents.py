@@ -364,6 +364,7 @@ def test_acceptance_notice_states_the_promised_date_even_if_the_clock_paused_bef
     from xiaoneng.documents.notices import date_text
 
     case = services.case_accept(case=world.submit(), actor=world.clerk.user)
+    assert case.promised_timer is not None
     promised = case.promised_timer.due_at
     services.special_procedure_start(
         case=case,
