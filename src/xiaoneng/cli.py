@@ -158,6 +158,15 @@ def cmd_deadline(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_supervise(args: argparse.Namespace) -> int:
+    from xiaoneng.supervision.services import supervision_sweep
+
+    if not args.once:
+        return _fail("目前只支持 --once / only --once is supported")
+    print(f"new alerts: {supervision_sweep()}")
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     from django.core.management import execute_from_command_line
 
@@ -223,6 +232,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", required=True, help='时限，如 "5个工作日" / "20 working days"')
     p.add_argument("--region", help="区划代码（12位）/ region code")
     p.add_argument("--explain", action="store_true", help="说明计算过程 / explain the count")
+
+    p = add("supervise", "电子监察：扫描预警与超期 / supervision sweep of deadlines", cmd_supervise)
+    p.add_argument("--once", action="store_true", help="只扫描一次 / run one sweep")
 
     p = add("manage", "Django 管理命令 / Django management commands", cmd_manage)
     p.add_argument("rest", nargs=argparse.REMAINDER)

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "xiaoneng.deadlines",
     "xiaoneng.catalog",
     "xiaoneng.cases",
+    "xiaoneng.supervision",
     "xiaoneng.portal",
     "xiaoneng.web",
 ]

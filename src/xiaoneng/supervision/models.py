@@ -1,0 +1,94 @@
+"""Alerts of the electronic supervision (电子监察) and the log of deadline sweeps.
+
+An :class:`Alert` says that a running timer passed its warning time (yellow) or its due
+time (red). ``UniqueConstraint(timer, level)`` is the guarantee that each alert exists once,
+however many sweeps run and on however many workers.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class AlertLevel(models.TextChoices):
+    YELLOW = "yellow", _("黄牌预警")
+    RED = "red", _("红牌超期")
+
+
+class AlertState(models.TextChoices):
+    OPEN = "open", _("待处理")
+    EXPLAINED = "explained", _("已说明")
+    CONFIRMED = "confirmed", _("已确认")
+    DISMISSED = "dismissed", _("已撤销")
+
+
+class SweepRun(models.Model):
+    """One run of :func:`xiaoneng.supervision.services.supervision_sweep`.
+
+    ``swept_until`` is the run's ``now``: the next run only looks at thresholds after the
+    latest ``swept_until`` minus a safety margin (see the sweep's docstring).
+    """
+
+    swept_until = models.DateTimeField(_("扫描截至"), db_index=True)
+    started_at = models.DateTimeField(_("开始时间"), default=timezone.now)
+    yellow = models.PositiveIntegerField(_("新黄牌数"), default=0)
+    red = models.PositiveIntegerField(_("新红牌数"), default=0)
+
+    class Meta:
+        verbose_name = _("监察扫描")
+        verbose_name_plural = _("监察扫描")
+        ordering = ["-swept_until"]
+
+    def __str__(self) -> str:
+        return f"{self.swept_until:%Y-%m-%d %H:%M} +{self.yellow}/{self.red}"
+
+
+class Alert(models.Model):
+    timer = models.ForeignKey(
+        "deadlines.Timer",
+        verbose_name=_("计时器"),
+        on_delete=models.CASCADE,
+        related_name="alerts",
+    )
+    level = models.CharField(_("级别"), max_length=16, choices=AlertLevel.choices)
+    subject_type = models.CharField(_("对象类型"), max_length=64)
+    subject_id = models.CharField(_("对象ID"), max_length=64)
+    region = models.ForeignKey(
+        "org.Region", verbose_name=_("区划"), on_delete=models.PROTECT, related_name="+"
+    )
+    raised_at = models.DateTimeField(_("产生时间"))
+    state = models.CharField(
+        _("状态"), max_length=16, choices=AlertState.choices, default=AlertState.OPEN
+    )
+    sweep = models.ForeignKey(
+        SweepRun,
+        verbose_name=_("监察扫描"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="alerts",
+    )
+
+    class Meta:
+        verbose_name = _("监察预警")
+        verbose_name_plural = _("监察预警")
+        ordering = ["-raised_at", "-pk"]
+        indexes = [
+            models.Index(fields=["state", "region"], name="supervision_alert_state_region"),
+            models.Index(fields=["subject_type", "subject_id"], name="supervision_alert_subject"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["timer", "level"], name="supervision_alert_once"),
+            models.CheckConstraint(
+                condition=Q(level__in=AlertLevel.values), name="supervision_alert_level_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=AlertState.values), name="supervision_alert_state_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.level} {self.subject_type}:{self.subject_id}"

@@ -1,0 +1,13 @@
+"""Periodic task of the supervision app: a thin wrapper over the sweep (idempotent)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(name="xiaoneng.supervision.tasks.supervision_sweep", soft_time_limit=50, time_limit=60)
+def supervision_sweep() -> int:
+    """Raise the yellow and red alerts of the timers that crossed a threshold."""
+    return services.supervision_sweep()
