@@ -29,13 +29,15 @@ class SweepRun(models.Model):
     """One run of :func:`xiaoneng.supervision.services.supervision_sweep`.
 
     ``swept_until`` is the run's ``now``: the next run only looks at thresholds after the
-    latest ``swept_until`` minus a safety margin (see the sweep's docstring).
+    latest ``swept_until`` minus a safety margin, except a ``full`` run, which looks at all
+    (see the sweep's docstring).
     """
 
     swept_until = models.DateTimeField(_("扫描截至"), db_index=True)
     started_at = models.DateTimeField(_("开始时间"), default=timezone.now)
     yellow = models.PositiveIntegerField(_("新黄牌数"), default=0)
     red = models.PositiveIntegerField(_("新红牌数"), default=0)
+    full = models.BooleanField(_("全量扫描"), default=False)
 
     class Meta:
         verbose_name = _("监察扫描")

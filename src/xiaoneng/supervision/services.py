@@ -15,6 +15,8 @@ from .models import Alert, AlertLevel, SweepRun
 
 #: How far before the last sweep's watermark a sweep still looks (see the sweep).
 SAFETY_MARGIN = dt.timedelta(days=2)
+#: How often a sweep ignores the watermark and looks at every crossed running timer.
+FULL_SWEEP_EVERY = dt.timedelta(hours=1)
 
 
 def _raise_level(
@@ -78,15 +80,21 @@ def supervision_sweep(*, now: dt.datetime | None = None, batch_size: int = 5000)
     (plus two days of already alerted ones, skipped by the anti-join on the unique index)
     are read — not every overdue timer ever. The margin covers a sweep that ran late or
     was interrupted, clock skew between workers, and a due time moved slightly into the
-    past (a calendar correction). The very first sweep (no watermark) scans everything.
+    past (a calendar correction). What it cannot cover — a timer started with a back-dated
+    ``at`` whose thresholds are already older than the margin, or a larger calendar
+    correction — is caught by a full sweep (no lower bound; its cost follows the number of
+    crossed running timers, still not the open ones) at least every
+    :data:`FULL_SWEEP_EVERY`; the very first sweep is full too.
     Returns the number of alerts this sweep raised.
     """
     now = now or timezone.now()
     with transaction.atomic():
-        last = SweepRun.objects.order_by("-swept_until").values_list("swept_until", flat=True)
-        watermark = last.first()
-        since = watermark - SAFETY_MARGIN if watermark is not None else None
-        run = SweepRun.objects.create(swept_until=now)
+        runs = SweepRun.objects.order_by("-swept_until").values_list("swept_until", flat=True)
+        watermark = runs.first()
+        last_full = runs.filter(full=True).first()
+        full = last_full is None or now - last_full >= FULL_SWEEP_EVERY
+        since = None if full or watermark is None else watermark - SAFETY_MARGIN
+        run = SweepRun.objects.create(swept_until=now, full=full)
         run.red = _raise_level(
             level=AlertLevel.RED,
             field="due_at",
@@ -114,6 +122,7 @@ def supervision_sweep(*, now: dt.datetime | None = None, batch_size: int = 5000)
                 "red": run.red,
                 "swept_until": now.isoformat(),
                 "since": since.isoformat() if since else None,
+                "full": full,
             },
         )
     return run.yellow + run.red

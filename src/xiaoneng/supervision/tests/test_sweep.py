@@ -147,3 +147,29 @@ def test_two_concurrent_sweeps_raise_each_alert_once():
     assert sorted(raised)[1] + sorted(raised)[0] == 50
     assert Alert.objects.filter(level="red").count() == 50
     assert Alert.objects.filter(level="yellow").count() == 0
+
+
+@pytest.mark.django_db
+def test_between_full_sweeps_only_thresholds_after_the_watermark_are_read():
+    first = start_timer("1")
+    assert first.due_at is not None
+    now = first.due_at + dt.timedelta(days=5)
+    assert supervision_sweep(now=now) == 1  # the first sweep is full
+    # A timer started back-dated: its due time is long before the watermark's margin.
+    late = deadlines.timer_start(
+        kind="case",
+        subject_type="cases.case",
+        subject_id="late",
+        region=region(),
+        limit=Limit.parse("10 calendar days"),
+        at=START,
+    )
+    assert late.due_at == first.due_at
+    assert supervision_sweep(now=now + dt.timedelta(minutes=1)) == 0
+    assert list(SweepRun.objects.values_list("full", flat=True)) == [False, True]
+    # The next full sweep (an hour after the last) finds it.
+    assert supervision_sweep(now=now + dt.timedelta(hours=1)) == 1
+    assert levels() == [("1", "red"), ("late", "red")]
+    event = AuditEvent.objects.filter(action="supervision.sweep").order_by("-pk").first()
+    assert event is not None
+    assert (event.payload["full"], event.payload["red"], event.payload["yellow"]) == (True, 1, 0)
