@@ -173,3 +173,17 @@ def test_between_full_sweeps_only_thresholds_after_the_watermark_are_read():
     event = AuditEvent.objects.filter(action="supervision.sweep").order_by("-pk").first()
     assert event is not None
     assert (event.payload["full"], event.payload["red"], event.payload["yellow"]) == (True, 1, 0)
+
+
+@pytest.mark.django_db
+def test_the_sweep_is_a_periodic_job_every_minute():
+    from xiaoneng.schedule import periodic_jobs
+    from xiaoneng.supervision import tasks
+
+    jobs = {job.name: (job.task, job.every_seconds) for job in periodic_jobs()}
+    assert jobs["supervision-sweep"] == ("xiaoneng.supervision.tasks.supervision_sweep", 60)
+    timer = start_timer()
+    assert timer.warn_at is not None
+    with time_machine.travel(timer.warn_at, tick=False):
+        assert tasks.supervision_sweep() == 1
+        assert tasks.supervision_sweep() == 0
