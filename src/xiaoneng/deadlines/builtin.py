@@ -43,3 +43,29 @@ def builtin_days(year: int) -> tuple[dict[dt.date, str], dict[dt.date, str]]:
         if d.year == year
     }
     return holidays, workdays
+
+
+def builtin_calendar_ensure() -> int:
+    """Load the shipped national years that are missing (what migration 0002 does); returns
+    how many years were loaded. Used where a database may have been emptied after migrating
+    (a transactional test's flush)."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from .models import CalendarDay, CalendarYear, DayKind
+
+    loaded = 0
+    present = set(CalendarYear.objects.values_list("year", flat=True))
+    with transaction.atomic():
+        for year in builtin_years():
+            if year in present:
+                continue
+            holidays, workdays = builtin_days(year)
+            CalendarDay.objects.filter(region__isnull=True, date__year=year).delete()
+            CalendarDay.objects.bulk_create(
+                [CalendarDay(date=d, kind=DayKind.HOLIDAY, name=n) for d, n in holidays.items()]
+                + [CalendarDay(date=d, kind=DayKind.WORKDAY, name=n) for d, n in workdays.items()]
+            )
+            CalendarYear.objects.create(year=year, source=SOURCE, loaded_at=timezone.now())
+            loaded += 1
+    return loaded
