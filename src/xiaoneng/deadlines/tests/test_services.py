@@ -189,3 +189,16 @@ def test_calendar_load_file_reports_bad_json(tmp_path):
     assert exc.value.field == "file"
     path.write_text(json.dumps(schedule_2027()), encoding="utf-8")
     assert services.calendar_load_file(path=path, actor=None).holidays == 1
+
+
+def test_the_shipped_calendar_is_reloaded_when_a_flush_emptied_it():
+    from xiaoneng.deadlines.builtin import builtin_calendar_ensure
+
+    CalendarDay.objects.filter(region__isnull=True, date__year=2026).delete()
+    CalendarYear.objects.filter(year__in=[2025, 2026]).delete()
+    assert builtin_calendar_ensure() == 2
+    assert builtin_calendar_ensure() == 0
+    assert list(CalendarYear.objects.values_list("year", flat=True)) == list(range(2020, 2027))
+    day = CalendarDay.objects.get(date=dt.date(2026, 2, 14), region=None)
+    assert (day.kind, day.name) == ("workday", "春节调休上班")
+    assert start("2026-02-13 10:00", "5个工作日").due_at == at("2026-02-27 17:30")
