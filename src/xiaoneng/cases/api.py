@@ -32,7 +32,7 @@ from xiaoneng.catalog.models import Item, ItemState, LimitUnit, SpecialKind
 from xiaoneng.catalog.models import SpecialProcedure as CatalogSpecialProcedure
 from xiaoneng.clock import Limit
 from xiaoneng.clock import LimitUnit as ClockUnit
-from xiaoneng.core.errors import InvalidState, NotFound, Unauthenticated, ValidationFailed
+from xiaoneng.core.errors import NotFound, Unauthenticated, ValidationFailed
 from xiaoneng.deadlines.models import Timer
 from xiaoneng.deadlines.selectors import timer_status
 from xiaoneng.org.auth import API_AUTH
@@ -53,7 +53,6 @@ from .models import (
     Payment,
     PaymentState,
     SpecialProcedureRecord,
-    StepState,
     SupplementNotice,
     TaskState,
 )
@@ -156,14 +155,6 @@ def _task(request: HttpRequest, task_id: int) -> CaseTask:
     )
     if task is None:
         raise NotFound(_("任务不存在或无权查看。"), field="task_id")
-    if task.step.state != StepState.ACTIVE:
-        # Guard until the services check it themselves (_task_for_action does not yet):
-        # a task of a later, not yet armed step must not be claimed or approved.
-        raise InvalidState(
-            _("任务“%(task)s”所在的环节“%(step)s”尚未开始或已结束，不能办理。")
-            % {"task": task.name, "step": task.step.name},
-            code="step_not_active",
-        )
     return task
 
 
@@ -991,7 +982,7 @@ def extension_reject(
 )
 def task_inbox(request: HttpRequest, filters: Query[PageQuery]) -> dict[str, Any]:
     # only armed tasks: the selector also lists the (pending) tasks of later steps
-    qs = selectors.task_inbox(actor=_actor(request)).filter(step__state=StepState.ACTIVE)
+    qs = selectors.task_inbox(actor=_actor(request))
     rows, count = _page(qs, filters.page, filters.page_size)
     return {
         "count": count,

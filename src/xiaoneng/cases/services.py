@@ -1249,10 +1249,11 @@ def _task_for_action(
     if not _in_department(scope, locked.department_id):
         raise PermissionDenied(_("该任务不属于您所在的部门。"))
     rules.case_target(case.state, "task")
-    if locked.step.state == StepState.PENDING:
-        # Steps run in order: a later step's tasks wait until the steps before are done.
+    if locked.step.state != StepState.ACTIVE:
+        # Steps run in order: a later step's tasks wait until the steps before are done,
+        # and a finished step's tasks are closed with it.
         raise InvalidState(
-            _("任务“%(task)s”所在的环节“%(step)s”尚未开始，不能办理。")
+            _("任务“%(task)s”所在的环节“%(step)s”尚未开始或已结束，不能办理。")
             % {"task": locked.name, "step": locked.step.name},
             code="step_not_active",
         )

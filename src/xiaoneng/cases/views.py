@@ -631,7 +631,7 @@ def staff_summary(request: HttpRequest) -> HttpResponse:
         return HttpResponse("")
     now = timezone.now()
     intake = selectors.intake_queue(actor=request.user)
-    inbox = _open_inbox(request.user)
+    inbox = selectors.task_inbox(actor=request.user)
     overdue = (
         inbox.filter(timer__status="running", timer__due_at__lt=now).count()
         + intake.filter(intake_timer__status="running", intake_timer__due_at__lt=now).count()
@@ -647,12 +647,6 @@ def staff_summary(request: HttpRequest) -> HttpResponse:
             "show_inbox": scope.has_role(Role.APPROVER, Role.CHIEF_REPRESENTATIVE),
         },
     )
-
-
-def _open_inbox(actor: Any) -> Any:
-    """The inbox without tasks of steps not reached yet (they wait, unarmed, until their
-    step starts)."""
-    return selectors.task_inbox(actor=actor).filter(step__state=StepState.ACTIVE)
 
 
 def _receivable_items(scope: Any) -> list[Item]:
@@ -749,7 +743,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     _require_staff(request)
     now = timezone.now()
     form = case_forms.InboxFilterForm(request.GET or None)
-    tasks = _open_inbox(request.user).select_related("timer__region")
+    tasks = selectors.task_inbox(actor=request.user).select_related("timer__region")
     if form.is_bound and form.is_valid():
         if state := form.cleaned_data.get("state"):
             tasks = tasks.filter(state=state)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -121,6 +122,4 @@ def _iso(value: dt.datetime | None, tz: dt.tzinfo) -> str:
 
 
 def _warn_ratio() -> float:
-    from django.conf import settings
-
     return float(settings.XN_WARN_RATIO)
