@@ -16,6 +16,7 @@ from xiaoneng.cases.api import router as cases_router
 from xiaoneng.catalog.api import router as catalog_router
 from xiaoneng.core.errors import DomainError
 from xiaoneng.org.api import router as accounts_router
+from xiaoneng.supervision.api import router as supervision_router
 
 api = NinjaAPI(
     title="Xiaoneng API",
@@ -28,6 +29,7 @@ api = NinjaAPI(
 api.add_router("/v1/catalog/", catalog_router, tags=["catalog"])
 api.add_router("/v1/accounts/", accounts_router, tags=["accounts"])
 api.add_router("/v1/cases/", cases_router, tags=["cases"])
+api.add_router("/v1/supervision/", supervision_router, tags=["supervision"])
 
 
 @api.exception_handler(DomainError)

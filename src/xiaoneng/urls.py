@@ -13,6 +13,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("xiaoneng.cases.urls")),
     path("staff/calendar/", include("xiaoneng.deadlines.urls")),
     path("staff/catalog/", include("xiaoneng.catalog.urls")),
+    path("staff/supervision/", include("xiaoneng.supervision.urls")),
     path("staff/", include("xiaoneng.web.urls")),
     path("", include("xiaoneng.portal.urls")),
 ]

@@ -14,8 +14,11 @@ from django.utils.translation import gettext_lazy as _
 
 
 class AlertLevel(models.TextChoices):
+    """Severity, lowest first (DOMAIN.md §5.1: 提示 / 预警 (黄牌) / 纠错 (红牌))."""
+
+    REMINDER = "reminder", _("提示")
     YELLOW = "yellow", _("黄牌预警")
-    RED = "red", _("红牌超期")
+    RED = "red", _("红牌纠错")
 
 
 class AlertState(models.TextChoices):
@@ -49,18 +52,54 @@ class SweepRun(models.Model):
 
 
 class Alert(models.Model):
+    """One finding of the supervision: a timer that crossed a threshold, or a rule broken.
+
+    Timer alerts (``timer`` set) come from the sweep and exist once per ``(timer, level)``;
+    rule alerts (``timer`` null: an anomaly rule of :mod:`xiaoneng.supervision.rules`, an
+    escalated order…) exist once per ``(rule, subject_type, subject_id)``. Both guarantees
+    are database constraints, so a rerun or a second worker never duplicates an alert.
+    """
+
     timer = models.ForeignKey(
         "deadlines.Timer",
         verbose_name=_("计时器"),
+        null=True,
+        blank=True,
         on_delete=models.CASCADE,
         related_name="alerts",
     )
+    rule = models.CharField(_("规则"), max_length=48, db_index=True)
     level = models.CharField(_("级别"), max_length=16, choices=AlertLevel.choices)
     subject_type = models.CharField(_("对象类型"), max_length=64)
     subject_id = models.CharField(_("对象ID"), max_length=64)
     region = models.ForeignKey(
         "org.Region", verbose_name=_("区划"), on_delete=models.PROTECT, related_name="+"
     )
+    case = models.ForeignKey(
+        "cases.Case",
+        verbose_name=_("办件"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    department = models.ForeignKey(
+        "org.Department",
+        verbose_name=_("责任部门"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    staff = models.ForeignKey(
+        "org.Staff",
+        verbose_name=_("责任人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    facts = models.JSONField(_("事实"), default=dict, blank=True)
     raised_at = models.DateTimeField(_("产生时间"))
     state = models.CharField(
         _("状态"), max_length=16, choices=AlertState.choices, default=AlertState.OPEN
@@ -73,6 +112,35 @@ class Alert(models.Model):
         on_delete=models.SET_NULL,
         related_name="alerts",
     )
+    explanation = models.TextField(_("情况说明"), blank=True)
+    explained_by = models.ForeignKey(
+        "org.Staff",
+        verbose_name=_("说明人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    explained_at = models.DateTimeField(_("说明时间"), null=True, blank=True)
+    handled_by = models.ForeignKey(
+        "org.Staff",
+        verbose_name=_("处理人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    handled_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    handling_reason = models.TextField(_("处理理由"), blank=True)
+    escalated_from = models.ForeignKey(
+        "self",
+        verbose_name=_("升级自"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="escalations",
+    )
+    version = models.PositiveIntegerField(_("版本"), default=1)
 
     class Meta:
         verbose_name = _("监察预警")
@@ -81,9 +149,16 @@ class Alert(models.Model):
         indexes = [
             models.Index(fields=["state", "region"], name="supervision_alert_state_region"),
             models.Index(fields=["subject_type", "subject_id"], name="supervision_alert_subject"),
+            models.Index(fields=["department", "state"], name="supervision_alert_dept_state"),
+            models.Index(fields=["raised_at"], name="supervision_alert_raised"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["timer", "level"], name="supervision_alert_once"),
+            models.UniqueConstraint(
+                fields=["rule", "subject_type", "subject_id"],
+                condition=Q(timer__isnull=True),
+                name="supervision_rule_alert_once",
+            ),
             models.CheckConstraint(
                 condition=Q(level__in=AlertLevel.values), name="supervision_alert_level_valid"
             ),
@@ -93,4 +168,4 @@ class Alert(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.level} {self.subject_type}:{self.subject_id}"
+        return f"{self.rule}/{self.level} {self.subject_type}:{self.subject_id}"

@@ -1,4 +1,4 @@
-"""Writes of the supervision app: the deadline sweep."""
+"""The deadline sweep: each yellow and red alert of a running timer once."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ from django.utils import timezone
 from xiaoneng.audit.services import audit_record
 from xiaoneng.deadlines.models import Timer, TimerStatus
 
-from .models import Alert, AlertLevel, SweepRun
+from ..models import Alert, AlertLevel, SweepRun
+from ..rules import TIMER_RULES
+
+__all__ = ["FULL_SWEEP_EVERY", "SAFETY_MARGIN", "supervision_sweep"]
 
 #: How far before the last sweep's watermark a sweep still looks (see the sweep).
 SAFETY_MARGIN = dt.timedelta(days=2)
@@ -51,6 +54,7 @@ def _raise_level(
                 Alert(
                     timer_id=pk,
                     level=level,
+                    rule=TIMER_RULES[level],
                     subject_type=subject_type,
                     subject_id=subject_id,
                     region_id=region_id,

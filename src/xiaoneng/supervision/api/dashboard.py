@@ -1,0 +1,7 @@
+"""API of the supervision app: the live dashboard and its drill-down lists."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router()

@@ -1,0 +1,5 @@
+"""Reads of supervision orders."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

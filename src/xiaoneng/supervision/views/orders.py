@@ -1,0 +1,7 @@
+"""Pages of the supervision app: supervision orders and replies."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
