@@ -6,7 +6,7 @@ import sys
 import polib
 
 po = polib.pofile(sys.argv[1])
-pairs = dict(l.rstrip("\n").split("\t", 1) for l in sys.stdin if "\t" in l)
+pairs = dict(line.rstrip("\n").split("\t", 1) for line in sys.stdin if "\t" in line)
 for e in po:
     if e.msgid in pairs:
         if e.msgid_plural:
