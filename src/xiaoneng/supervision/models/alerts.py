@@ -1,5 +1,7 @@
 """Alerts of the electronic supervision (电子监察) and the log of deadline sweeps.
 
+``notified_at`` is set once the responsible people were told (the alerts area sends it).
+
 An :class:`Alert` says that a running timer passed its warning time (yellow) or its due
 time (red). ``UniqueConstraint(timer, level)`` is the guarantee that each alert exists once,
 however many sweeps run and on however many workers.
@@ -11,6 +13,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+__all__ = ["Alert", "AlertLevel", "AlertState", "SweepRun"]
 
 
 class AlertLevel(models.TextChoices):
@@ -140,6 +144,7 @@ class Alert(models.Model):
         on_delete=models.PROTECT,
         related_name="escalations",
     )
+    notified_at = models.DateTimeField(_("通知时间"), null=True, blank=True)
     version = models.PositiveIntegerField(_("版本"), default=1)
 
     class Meta:
@@ -151,6 +156,11 @@ class Alert(models.Model):
             models.Index(fields=["subject_type", "subject_id"], name="supervision_alert_subject"),
             models.Index(fields=["department", "state"], name="supervision_alert_dept_state"),
             models.Index(fields=["raised_at"], name="supervision_alert_raised"),
+            models.Index(
+                fields=["raised_at"],
+                name="supervision_alert_unnotified",
+                condition=Q(notified_at__isnull=True),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["timer", "level"], name="supervision_alert_once"),
