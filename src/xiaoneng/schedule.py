@@ -38,7 +38,11 @@ def periodic_jobs() -> list[PeriodicJob]:
         PeriodicJob("cases-deemed-approval", "xiaoneng.cases.tasks.cases_deemed_approval", 300),
         PeriodicJob("cases-deemed-renewal", "xiaoneng.cases.tasks.cases_deemed_renewal", 3600),
         PeriodicJob("cases-documents", "xiaoneng.cases.tasks.cases_documents_issue", 60),
-        PeriodicJob("supervision-sweep", "xiaoneng.supervision.tasks.supervision_sweep", 60),
+        PeriodicJob(
+            "supervision-sweep",
+            "xiaoneng.supervision.tasks.supervision_sweep",
+            settings.XN_SUPERVISION_SWEEP_SECONDS,
+        ),
     ]
 
 

@@ -193,6 +193,8 @@ XN_OFFICE_OPEN = env("OFFICE_OPEN") or "09:00"
 XN_OFFICE_CLOSE = env("OFFICE_CLOSE") or "17:30"
 XN_WARN_RATIO = float(env("WARN_RATIO") or "0.9")
 XN_AUDIT_SEAL_SECONDS = int(env("AUDIT_SEAL_SECONDS") or "5")
+# How often the supervision sweep looks for crossed deadlines (Celery beat / in-process).
+XN_SUPERVISION_SWEEP_SECONDS = int(env("SUPERVISION_SWEEP_SECONDS") or "60")
 # SMS / e-mail backend (dotted path); the console backend logs and records every message.
 XN_NOTIFY_BACKEND = env("NOTIFY_BACKEND") or "xiaoneng.notify.backends.ConsoleBackend"
 # Where QR codes and notices point applicants (the public progress page lives under it).
