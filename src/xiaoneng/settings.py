@@ -187,6 +187,8 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_ACKS_LATE = True
 CELERY_TIMEZONE = TIME_ZONE
+# The queue tasks go to when none is named (beat included); "celery" as Celery has it.
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_DEFAULT_QUEUE") or "celery"
 
 # Office hours default for the clock (per-region overrides live in the database).
 XN_OFFICE_OPEN = env("OFFICE_OPEN") or "09:00"

@@ -123,3 +123,75 @@ def test_case_notices_are_rendered_by_the_worker_not_in_the_request(worker: str)
     )
     receipt = CaseDocument.objects.get(case=case, kind="receipt")
     assert receipt.number.startswith(case.number)
+
+
+@pytest.fixture
+def beat_worker(tmp_path: Path):
+    """A worker with an embedded beat (``-B``): the periodic jobs of ``xiaoneng.schedule``
+    are sent by celery beat through Redis exactly as in production, the sweep every 2 s."""
+    if connection.vendor != "postgresql":
+        pytest.skip("production mode runs on PostgreSQL (set XN_DATABASE_URL)")
+    queue = f"beat-{uuid.uuid4().hex[:8]}"
+    env = {
+        **os.environ,
+        "XN_DATABASE_URL": _database_url(),
+        "XN_REDIS_URL": REDIS_URL,
+        "XN_SECRET_KEY": "ci-only-secret",
+        "XN_DATA_DIR": str(tmp_path),
+        "XN_SUPERVISION_SWEEP_SECONDS": "2",
+        # beat sends to the default queue: this test's own, so no other consumer takes it
+        "XN_CELERY_DEFAULT_QUEUE": queue,
+    }
+    log = (tmp_path / "beat-worker.log").open("w")
+    proc = subprocess.Popen(  # noqa: S603 - our own venv's celery, fixed arguments
+        [
+            str(Path(sys.executable).with_name("celery")),
+            "-A",
+            "xiaoneng",
+            "worker",
+            "-B",
+            "--schedule",
+            str(tmp_path / "celerybeat-schedule"),
+            "--pool=solo",
+            "--concurrency=1",
+            "-Q",
+            queue,
+            "--loglevel=INFO",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        yield tmp_path / "beat-worker.log"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+
+
+def test_celery_beat_runs_the_supervision_sweep(beat_worker: Path):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from xiaoneng.clock import Limit
+    from xiaoneng.deadlines.services import timer_start
+    from xiaoneng.org.tests.factories import region
+    from xiaoneng.supervision.models import Alert, SweepRun
+
+    # A timer started three weeks ago with a one-day limit is overdue: the next sweep that
+    # beat triggers raises its red alert (and only one, however many sweeps follow).
+    timer = timer_start(
+        kind="case.promised",
+        subject_type="cases.case",
+        subject_id="1",
+        region=region(),
+        limit=Limit.parse("1 calendar days"),
+        at=timezone.now() - dt.timedelta(days=21),
+    )
+    assert _wait_for(lambda: Alert.objects.filter(timer=timer, level="red").exists()), (
+        "celery beat did not run the sweep within 90 s:\n" + beat_worker.read_text()[-3000:]
+    )
+    assert _wait_for(lambda: SweepRun.objects.count() >= 2, seconds=30)
+    assert Alert.objects.filter(timer=timer, level="red").count() == 1
