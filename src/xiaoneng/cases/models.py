@@ -23,6 +23,10 @@ from django.utils.translation import gettext_lazy as _
 from xiaoneng.catalog.models import LimitUnit, SpecialKind
 from xiaoneng.core.models import TimeStampedModel
 
+# The applicant kinds are org's (the applicant profile lives there); re-exported here for the
+# case snapshot and for ``from .models import ApplicantKind`` in this app.
+from xiaoneng.org.models import ApplicantKind as ApplicantKind
+
 
 class CaseState(models.TextChoices):
     RECEIVED = "received", _("已收件")
@@ -40,11 +44,6 @@ class CaseState(models.TextChoices):
 class Channel(models.TextChoices):
     ONLINE = "online", _("网上申请")
     WINDOW = "window", _("窗口收件")
-
-
-class ApplicantKind(models.TextChoices):
-    PERSON = "person", _("自然人")
-    ENTERPRISE = "enterprise", _("法人或其他组织")
 
 
 class IdType(models.TextChoices):

@@ -254,8 +254,14 @@ class BackupPair(TimeStampedModel):
 
 
 class ApplicantKind(models.TextChoices):
-    PERSON = "person", _("个人")
-    ENTERPRISE = "enterprise", _("企业")
+    """Who applies, in the statutory terms (行政许可法: 公民、法人或者其他组织).
+
+    The one list of applicant kinds: an applicant's profile (here) and the applicant snapshot
+    on a case (``xiaoneng.cases.models.Case.applicant_kind``) both use it.
+    """
+
+    PERSON = "person", _("自然人")
+    ENTERPRISE = "enterprise", _("法人或其他组织")
 
 
 class Applicant(models.Model):

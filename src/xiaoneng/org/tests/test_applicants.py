@@ -414,7 +414,7 @@ def test_api_register_and_log_in(client, commits):
     body.pop("created_at")
     assert body == {
         "kind": "enterprise",
-        "kind_label": "企业",
+        "kind_label": "法人或其他组织",
         "real_name": "张三",
         "resident_id_masked": "110105********002X",
         "mobile_masked": "138****8000",
