@@ -4,3 +4,4 @@ A new area adds its module below (and lists its models in ``__all__``).
 """
 
 from .alerts import *  # noqa: F403
+from .orders import *  # noqa: F403
