@@ -158,7 +158,18 @@ def clock_view(
 ) -> ClockView | None:
     if timer is None:
         return None
-    status = timer_status(timer=timer, now=now)
+    try:
+        status = timer_status(timer=timer, now=now)
+    except clock.NoCalendarData as exc:
+        # The limit ends in a year whose schedule is not loaded: say so, never guess a date
+        # (the timer waits as calendar_missing; loading the year recomputes it).
+        return ClockView(
+            label=str(label),
+            colour="grey",
+            state="calendar_missing",
+            due_at=None,
+            text=_("%(year)d年工作日历尚未加载，暂无法计算期限") % {"year": exc.year},
+        )
     working = clock.Timer.from_dict(timer.state_data).counts_working_time
     per_day = calendar_for_region(timer.region).seconds_per_day
     state = status.state

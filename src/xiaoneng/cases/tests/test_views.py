@@ -666,3 +666,23 @@ def test_the_applicant_withdraws_an_undecided_application(client, world, profile
     again = client.post(f"/me/cases/{mine.number}/withdraw/")
     assert again.status_code == 409
     assert "办件当前状态为“已撤回”，不能撤回申请。" in html(again)
+
+
+# --------------------------------------------------------------------------- missing calendar
+
+
+def test_a_limit_ending_in_a_year_without_schedule_is_named_not_a_server_error(
+    client, world, profile, travel
+):
+    # accepted on 2026-12-10: 20 working days end in 2027, whose schedule is not loaded
+    travel("2026-12-10 10:00")
+    case = services.case_accept(case=submit_as(world, profile), actor=world.clerk.user)
+    client.force_login(world.clerk.user)
+    staff_page = client.get(f"/staff/cases/{case.number}/")
+    assert staff_page.status_code == 200
+    assert "2027年工作日历尚未加载，暂无法计算期限" in html(staff_page)
+    assert 'data-state="calendar_missing"' in html(staff_page)
+    client.force_login(profile.user)
+    own_page = client.get(f"/me/cases/{case.number}/")
+    assert own_page.status_code == 200
+    assert "2027年工作日历尚未加载，暂无法计算期限" in html(own_page)
