@@ -43,6 +43,7 @@ def periodic_jobs() -> list[PeriodicJob]:
             "xiaoneng.supervision.tasks.supervision_sweep",
             settings.XN_SUPERVISION_SWEEP_SECONDS,
         ),
+        PeriodicJob("supervision-alerts-notify", "xiaoneng.supervision.tasks.alerts_notify", 60),
     ]
 
 

@@ -6,3 +6,8 @@ class SupervisionConfig(AppConfig):
     name = "xiaoneng.supervision"
     label = "supervision"
     verbose_name = _("电子监察")
+
+    def ready(self) -> None:
+        from .services import alerts
+
+        alerts.alerts_subscribe()

@@ -11,3 +11,9 @@ from . import services
 def supervision_sweep() -> int:
     """Raise the yellow and red alerts of the timers that crossed a threshold."""
     return services.supervision_sweep()
+
+
+@shared_task(name="xiaoneng.supervision.tasks.alerts_notify", soft_time_limit=50, time_limit=60)
+def alerts_notify() -> int:
+    """Tell the responsible person and department head of each new alert, once."""
+    return services.alerts_notify_pending()

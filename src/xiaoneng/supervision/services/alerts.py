@@ -1,5 +1,514 @@
-"""Handling of alerts: responsibility, notification, explain / confirm / dismiss."""
+"""Handling of alerts: responsibility, notification, explain / confirm / dismiss.
+
+Responsibility. The deadline sweep inserts bare alerts (timer, rule, level, region); the
+first notification run fills in what the alert is about and who answers for it, from the
+timer's subject:
+
+* a step's task (``cases.casetask``): the task's department and its assignee (none while
+  nobody has claimed it);
+* a case limit (``cases.case``): the case's department; for the intake limit the clerk who
+  received it (first-inquiry), for the other limits the staff member handling the case's
+  open task in that department, if someone claimed one;
+* a special procedure: the case's department and the staff member who started it;
+* any other alert that names a case but no department: the case's department.
+
+Notification (:func:`alerts_notify_pending`): each alert once, to its responsible person
+and the head of the responsible department (the head only when there is no person), as an
+in-site message and an SMS; ``notified_at`` marks it done in the same transaction that
+records the ``supervision.alert_notified`` events, the messages go out after the commit.
+Run every minute (``tasks.alerts_notify``) and right after each sweep (an audit subscriber
+of ``supervision.sweep``).
+
+Handling: :func:`alert_explain` (the responsible department's written explanation) and
+:func:`alert_confirm` / :func:`alert_dismiss` (a supervisor of the region, with the reason
+kept). Each locks the row, checks scope, version and state, saves with ``update_fields``
+and writes its audit event in the same transaction.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from xiaoneng.audit.models import AuditEvent
+from xiaoneng.audit.registry import audit_registry
+from xiaoneng.audit.services import audit_record, audit_record_many
+from xiaoneng.cases import rules as case_rules
+from xiaoneng.cases.models import Case, CaseTask, SpecialProcedureRecord, StepState, TaskState
+from xiaoneng.core.errors import (
+    Conflict,
+    InvalidState,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
+from xiaoneng.notify.services import notify_send
+from xiaoneng.org.models import Department, Staff
+from xiaoneng.org.selectors import actor_scope
+
+from ..models import Alert, AlertLevel, AlertState
+from ..selectors.alerts import (
+    CASE_SUBJECT,
+    FINAL_STATES,
+    SPECIAL_SUBJECT,
+    TASK_SUBJECT,
+    alert_may_explain,
+    alert_may_handle,
+    alert_subjects,
+    alert_visible,
+    rule_label,
+)
+
+__all__ = [
+    "ALERT_CONFIRMED",
+    "ALERT_DISMISSED",
+    "ALERT_EXPLAINED",
+    "ALERT_NOTIFIED",
+    "NOTIFY_SUBSCRIBER",
+    "TEXT_MAX_LENGTH",
+    "alert_confirm",
+    "alert_dismiss",
+    "alert_explain",
+    "alert_link",
+    "alerts_notify_pending",
+    "alerts_subscribe",
+]
+
+logger = logging.getLogger(__name__)
+
+ALERT_NOTIFIED = "supervision.alert_notified"
+ALERT_EXPLAINED = "supervision.alert_explained"
+ALERT_CONFIRMED = "supervision.alert_confirmed"
+ALERT_DISMISSED = "supervision.alert_dismissed"
+NOTIFY_SUBSCRIBER = "supervision.alerts_notify"
+
+TEXT_MAX_LENGTH = 2000
+NOTIFY_BATCH = 500
+
+
+# --------------------------------------------------------------------------- responsibility
+
+
+def _digits(values: Iterable[str]) -> list[int]:
+    return [int(v) for v in values if str(v).isdigit()]
+
+
+def _assign_responsibility(alerts: list[Alert]) -> None:
+    """Fill ``case``, ``department`` and ``staff`` of alerts that have no department yet
+    (in memory; the caller saves). A few queries for the whole batch."""
+    todo = [a for a in alerts if a.department_id is None]
+    if not todo:
+        return
+    ids: dict[str, set[str]] = {}
+    for a in todo:
+        ids.setdefault(a.subject_type, set()).add(a.subject_id)
+    tasks = {
+        row[0]: row[1:]
+        for row in CaseTask.objects.filter(pk__in=_digits(ids.get(TASK_SUBJECT, ()))).values_list(
+            "pk", "case_id", "department_id", "assignee_id", "state"
+        )
+    }
+    specials = {
+        row[0]: row[1:]
+        for row in SpecialProcedureRecord.objects.filter(
+            pk__in=_digits(ids.get(SPECIAL_SUBJECT, ()))
+        ).values_list("pk", "case_id", "case__department_id", "started_by_id")
+    }
+    case_ids = set(_digits(ids.get(CASE_SUBJECT, ()))) | {
+        a.case_id for a in todo if a.case_id is not None
+    }
+    cases = {
+        row[0]: row[1:]
+        for row in Case.objects.filter(pk__in=case_ids).values_list(
+            "pk", "department_id", "agent_id"
+        )
+    }
+    # Who handles each case now: the claimed open task of the case's own department.
+    handling: dict[int, int] = {}
+    for case_id, assignee_id in (
+        CaseTask.objects.filter(
+            case_id__in=case_ids,
+            state=TaskState.CLAIMED,
+            step__state=StepState.ACTIVE,
+            department_id=F("case__department_id"),
+        )
+        .order_by("case_id", "-is_lead", "step__position", "position")
+        .values_list("case_id", "assignee_id")
+    ):
+        if assignee_id is not None:
+            handling.setdefault(case_id, assignee_id)
+    for a in todo:
+        sid = int(a.subject_id) if a.subject_id.isdigit() else None
+        kind = a.timer.kind if a.timer_id and a.timer else ""
+        if a.subject_type == TASK_SUBJECT and sid in tasks:
+            case_id, department_id, assignee_id, state = tasks[sid]
+            a.case_id, a.department_id = case_id, department_id
+            a.staff_id = assignee_id if state == TaskState.CLAIMED else None
+        elif a.subject_type == SPECIAL_SUBJECT and sid in specials:
+            a.case_id, a.department_id, a.staff_id = specials[sid]
+        elif a.subject_type == CASE_SUBJECT and sid in cases:
+            department_id, agent_id = cases[sid]
+            a.case_id, a.department_id = sid, department_id
+            a.staff_id = agent_id if kind == case_rules.TIMER_INTAKE else handling.get(sid)
+        elif a.case_id in cases:
+            a.department_id = cases[a.case_id][0]
+            a.staff_id = a.staff_id or handling.get(a.case_id)
+
+
+# --------------------------------------------------------------------------- notification
+
+
+@dataclass(frozen=True)
+class _Person:
+    user_id: int
+    mobile: str
+
+
+def _people(staff_ids: Iterable[int]) -> dict[int, _Person]:
+    return {
+        pk: _Person(user_id=user_id, mobile=mobile or "")
+        for pk, user_id, mobile in Staff.objects.filter(
+            pk__in=set(staff_ids), is_active=True
+        ).values_list("pk", "user_id", "user__mobile")
+    }
+
+
+def _recipients(alert: Alert, heads: Mapping[Any, int | None]) -> list[int]:
+    """Staff ids to tell: the responsible person, then the department head (once each)."""
+    found = [alert.staff_id, heads.get(alert.department_id) if alert.department_id else None]
+    return list(dict.fromkeys(pk for pk in found if pk is not None))
+
+
+def alert_link(alert: Alert) -> str:
+    return reverse("supervision:alert_detail", kwargs={"pk": alert.pk})
+
+
+def _message(
+    alert: Alert, subject: str, department: str, person: str, event: str
+) -> tuple[str, str]:
+    """Subject and body of an alert's message (``event``: what happened to the alert)."""
+    level = str(AlertLevel(alert.level).label)
+    title = _("【%(level)s】%(rule)s") % {"level": level, "rule": rule_label(alert.rule)}
+    body = _(
+        "%(event)s：%(object)s，%(rule)s。责任部门：%(department)s；责任人：%(person)s；"
+        "产生时间：%(time)s。"
+    ) % {
+        "event": event,
+        "object": subject,
+        "rule": rule_label(alert.rule),
+        "department": department or _("未确定"),
+        "person": person or _("未确定"),
+        "time": timezone.localtime(alert.raised_at).strftime("%Y-%m-%d %H:%M"),
+    }
+    return title, body
+
+
+def _send_after_commit(sends: list[dict[str, Any]]) -> None:
+    def send_all() -> None:
+        for kwargs in sends:
+            notify_send(**kwargs)
+
+    if sends:
+        transaction.on_commit(send_all, robust=True)
+
+
+def _notify_batch(limit: int) -> int:
+    with transaction.atomic():
+        alerts = list(
+            Alert.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("region", "timer")
+            .filter(notified_at__isnull=True)
+            .order_by("raised_at", "pk")[:limit]
+        )
+        if not alerts:
+            return 0
+        now = timezone.now()
+        _assign_responsibility(alerts)
+        departments = {
+            pk: (name, head_id)
+            for pk, name, head_id in Department.objects.filter(
+                pk__in={a.department_id for a in alerts if a.department_id}
+            ).values_list("pk", "name", "head_id")
+        }
+        heads = {pk: head for pk, (_name, head) in departments.items()}
+        wanted = {pk for a in alerts for pk in _recipients(a, heads)}
+        people = _people(wanted)
+        names = dict(
+            Staff.objects.filter(pk__in={a.staff_id for a in alerts if a.staff_id}).values_list(
+                "pk", "user__full_name"
+            )
+        )
+        subjects = alert_subjects(alerts)
+        sends: list[dict[str, Any]] = []
+        records: list[dict[str, Any]] = []
+        for a in alerts:
+            a.notified_at = now
+            told = [pk for pk in _recipients(a, heads) if pk in people]
+            department = departments.get(a.department_id or 0, ("", None))[0]
+            title, body = _message(
+                a,
+                subjects[a.pk].label,
+                department,
+                names.get(a.staff_id or 0, ""),
+                _("监察预警"),
+            )
+            for pk in told:
+                sends.append(
+                    {
+                        "user_id": people[pk].user_id,
+                        "mobile": people[pk].mobile or None,
+                        "kind": f"supervision.alert.{a.level}",
+                        "subject": title,
+                        "body": body,
+                        "link": alert_link(a),
+                    }
+                )
+            if not told:
+                logger.warning("alert %s has nobody to tell (no department or head)", a.pk)
+            records.append(
+                {
+                    "actor": None,
+                    "action": ALERT_NOTIFIED,
+                    "obj": a,
+                    "region_code": a.region.code,
+                    "department_id": a.department_id,
+                    "payload": {
+                        "recipients": told,
+                        "department": a.department_id,
+                        "staff": a.staff_id,
+                        "case": a.case_id,
+                    },
+                }
+            )
+        Alert.objects.bulk_update(alerts, ["case", "department", "staff", "notified_at"])
+        audit_record_many(records=records)
+        _send_after_commit(sends)
+    return len(alerts)
+
+
+def alerts_notify_pending(*, limit: int = NOTIFY_BATCH, max_batches: int = 20) -> int:
+    """Tell each alert not yet notified to its responsible person and department head, once.
+
+    Batches of ``limit`` alerts, oldest first, each in its own transaction; rows another
+    worker is notifying are skipped (``SKIP LOCKED`` on PostgreSQL; SQLite serialises
+    writers), so no alert is sent twice. Returns how many alerts were marked notified.
+    """
+    total = 0
+    for _batch in range(max_batches):
+        done = _notify_batch(limit)
+        total += done
+        if done < limit:
+            break
+    return total
+
+
+def _on_sweep(event: AuditEvent) -> None:
+    """Audit subscriber: a sweep committed new alerts, tell the people now."""
+    alerts_notify_pending()
+
+
+def alerts_subscribe() -> None:
+    """Subscribe the notifier to ``supervision.sweep`` (once; from ``AppConfig.ready``)."""
+    if audit_registry.subscription("supervision.sweep", NOTIFY_SUBSCRIBER) is not None:
+        return
+    audit_registry.subscribe("supervision.sweep", name=NOTIFY_SUBSCRIBER, background=True)(
+        _on_sweep
+    )
+
+
+# --------------------------------------------------------------------------- handling
+
+
+def _lock(alert: Alert | int) -> Alert:
+    pk = alert.pk if isinstance(alert, Alert) else alert
+    found = (
+        Alert.objects.select_for_update(of=("self",))
+        .select_related("region", "department")
+        .filter(pk=pk)
+        .first()
+    )
+    if found is None:
+        raise NotFound(_("预警不存在或无权查看。"), field="alert_id")
+    return found
+
+
+def _check_version(alert: Alert, expected_version: int | None) -> None:
+    if expected_version is not None and alert.version != expected_version:
+        raise Conflict(
+            _("预警已被他人处理（您看到的是第%(seen)d版，当前为第%(now)d版），请刷新后重试。")
+            % {"seen": expected_version, "now": alert.version},
+            code="stale_version",
+            field="version",
+        )
+
+
+def _text(value: str, field: str, missing: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationFailed(missing, field=field, code="required")
+    if len(value) > TEXT_MAX_LENGTH:
+        raise ValidationFailed(
+            _("内容过长：最多 %(max)d 个字，现有 %(n)d 个字。")
+            % {"max": TEXT_MAX_LENGTH, "n": len(value)},
+            field=field,
+            code="too_long",
+        )
+    return value
+
+
+def _state_error(alert: Alert, action: str) -> InvalidState:
+    label = str(AlertState(alert.state).label)
+    if alert.state in FINAL_STATES:
+        message = _("该预警已处理（%(state)s），处理结果不能再更改。") % {"state": label}
+    else:
+        message = _("该预警当前为“%(state)s”，不能%(action)s。") % {
+            "state": label,
+            "action": action,
+        }
+    return InvalidState(message, code="alert_state", field="state")
+
+
+def _save(alert: Alert, *fields: str) -> None:
+    alert.version += 1
+    alert.save(update_fields=[*fields, "version"])
+
+
+def _audit(actor: Any, action: str, alert: Alert, old_state: str, **payload: Any) -> None:
+    audit_record(
+        actor=actor,
+        action=action,
+        obj=alert,
+        region_code=alert.region.code,
+        department_id=alert.department_id,
+        payload={"from": old_state, "to": alert.state, **payload},
+    )
+
+
+def _tell_department(alert: Alert, event: str) -> None:
+    """After commit: the responsible person and the department head learn the outcome."""
+    heads = {alert.department_id: alert.department.head_id} if alert.department else {}
+    people = _people(_recipients(alert, heads))
+    if not people:
+        return
+    subject = alert_subjects([alert])[alert.pk].label
+    person = (
+        Staff.objects.filter(pk=alert.staff_id).values_list("user__full_name", flat=True).first()
+        if alert.staff_id
+        else ""
+    )
+    title, body = _message(
+        alert, subject, alert.department.name if alert.department else "", person or "", event
+    )
+    if alert.handling_reason:
+        body += _("理由：%(reason)s") % {"reason": alert.handling_reason}
+    _send_after_commit(
+        [
+            {
+                "user_id": p.user_id,
+                "mobile": None,
+                "kind": f"supervision.alert.{alert.state}",
+                "subject": title,
+                "body": body,
+                "link": alert_link(alert),
+            }
+            for p in people.values()
+        ]
+    )
+
+
+def alert_explain(
+    *, actor: Any, alert: Alert | int, text: str, expected_version: int | None = None
+) -> Alert:
+    """The responsible department's written explanation (open → explained)."""
+    scope = actor_scope(actor)
+    with transaction.atomic():
+        alert = _lock(alert)
+        if not alert_visible(scope=scope, alert=alert):
+            raise NotFound(_("预警不存在或无权查看。"), field="alert_id")
+        if not alert_may_explain(scope=scope, alert=alert):
+            raise PermissionDenied(_("只有责任部门的工作人员可以对预警作出情况说明。"))
+        _check_version(alert, expected_version)
+        if alert.state != AlertState.OPEN:
+            raise _state_error(alert, _("再作说明"))
+        text = _text(text, "text", _("请填写情况说明。"))
+        old = alert.state
+        alert.state = AlertState.EXPLAINED
+        alert.explanation = text
+        alert.explained_by_id = scope.staff_id
+        alert.explained_at = timezone.now()
+        _save(alert, "state", "explanation", "explained_by", "explained_at")
+        _audit(actor, ALERT_EXPLAINED, alert, old, text=text)
+    return alert
+
+
+def _handle(
+    *,
+    actor: Any,
+    alert: Alert | int,
+    reason: str,
+    expected_version: int | None,
+    to: AlertState,
+    action: str,
+    verb: str,
+) -> Alert:
+    scope = actor_scope(actor)
+    with transaction.atomic():
+        alert = _lock(alert)
+        if not alert_visible(scope=scope, alert=alert):
+            raise NotFound(_("预警不存在或无权查看。"), field="alert_id")
+        if not alert_may_handle(scope=scope, alert=alert):
+            raise PermissionDenied(
+                _("只有预警所在区划的效能监察人员可以%(verb)s预警。") % {"verb": verb}
+            )
+        _check_version(alert, expected_version)
+        if alert.state in FINAL_STATES:
+            raise _state_error(alert, verb)
+        reason = _text(reason, "reason", _("请填写%(verb)s理由。") % {"verb": verb})
+        old = alert.state
+        alert.state = to
+        alert.handled_by_id = scope.staff_id
+        alert.handled_at = timezone.now()
+        alert.handling_reason = reason
+        _save(alert, "state", "handled_by", "handled_at", "handling_reason")
+        _audit(actor, action, alert, old, reason=reason)
+        _tell_department(alert, _("预警已%(verb)s") % {"verb": verb})
+    return alert
+
+
+def alert_confirm(
+    *, actor: Any, alert: Alert | int, reason: str, expected_version: int | None = None
+) -> Alert:
+    """A supervisor of the region confirms the alert (open or explained → confirmed, final)."""
+    return _handle(
+        actor=actor,
+        alert=alert,
+        reason=reason,
+        expected_version=expected_version,
+        to=AlertState.CONFIRMED,
+        action=ALERT_CONFIRMED,
+        verb=_("确认"),
+    )
+
+
+def alert_dismiss(
+    *, actor: Any, alert: Alert | int, reason: str, expected_version: int | None = None
+) -> Alert:
+    """A supervisor of the region dismisses the alert (open or explained → dismissed, final),
+    e.g. because the explanation shows a lawful reason."""
+    return _handle(
+        actor=actor,
+        alert=alert,
+        reason=reason,
+        expected_version=expected_version,
+        to=AlertState.DISMISSED,
+        action=ALERT_DISMISSED,
+        verb=_("撤销"),
+    )
