@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import template
+from django.core.paginator import Page
 from django.utils.translation import gettext as _
 
 from xiaoneng.catalog.models import LimitUnit
@@ -22,3 +23,17 @@ def limit_text(value: int | None, unit: str, case_type: str = "") -> str:
     except ValueError:
         label = unit
     return _("%(value)s%(unit)s") % {"value": value, "unit": label}
+
+
+@register.simple_tag
+def page_window(page: Page, on_each_side: int = 2, on_ends: int = 1) -> list[int | None]:
+    """The numbered pages to link around ``page``, ``None`` for a gap: 1 … 4 5 [6] 7 8 … 20.
+
+    Django's elided page range (a gap never hides a single page: 1 2 3 4 5 [6] …).
+    """
+    return [
+        n if isinstance(n, int) else None
+        for n in page.paginator.get_elided_page_range(
+            page.number, on_each_side=on_each_side, on_ends=on_ends
+        )
+    ]

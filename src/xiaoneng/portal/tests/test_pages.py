@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 import time_machine
@@ -10,6 +11,7 @@ import time_machine
 from xiaoneng.audit.models import AuditCheckpoint
 from xiaoneng.audit.services import audit_seal
 from xiaoneng.org.tests import factories as org_factories
+from xiaoneng.portal import views as portal_views
 
 from .builders import published_item, topic
 
@@ -125,6 +127,50 @@ def test_results_are_paginated_by_20(client, market):
     assert first.count('class="item-row"') == 20
     assert second.count('class="item-row"') == 3
     assert 'href="?page=2"' in first
+
+
+def page_links(html):
+    """The pagination bar as text: numbers, "…" for a gap, [n] for the current page."""
+    nav = html.split('<nav class="pagination"', 1)[1].split("</nav>", 1)[0]
+    return [
+        "…"
+        if 'class="gap"' in part
+        else f"[{part.split('>', 1)[1]}]"
+        if 'aria-current="page"' in part
+        else part.split(">", 1)[1]
+        for part in re.findall(r"<(?:a|span)[^>]*>[^<]*", nav)
+    ]
+
+
+def test_numbered_pages_show_a_window_around_the_current_one(client, market, monkeypatch):
+    monkeypatch.setattr(portal_views, "PAGE_SIZE", 1)
+    for n in range(20):
+        published_item(code=f"990100-W-{n:03d}", name=f"窗口事项{n:02d}", department=market)
+
+    sixth = client.get("/items/", {"page": 6}).content.decode()
+    first = client.get("/items/").content.decode()
+    last = client.get("/items/", {"page": 20}).content.decode()
+
+    assert page_links(sixth) == [
+        "上一页", "1", "…", "4", "5", "[6]", "7", "8", "…", "20", "下一页",
+    ]  # fmt: skip
+    assert page_links(first) == ["[1]", "2", "3", "…", "20", "下一页"]
+    assert page_links(last) == ["上一页", "1", "…", "18", "19", "[20]"]
+    assert '<a href="?page=7" hx-get="?page=7"' in sixth
+    assert 'aria-label="第 7 页"' in sixth
+
+
+def test_numbered_pages_keep_the_search(client, market, monkeypatch):
+    monkeypatch.setattr(portal_views, "PAGE_SIZE", 2)
+    for n in range(9):
+        published_item(code=f"990100-S-{n:03d}", name=f"检索事项{n}", department=market)
+    published_item(code="990100-S-100", name="其他许可", department=market)
+
+    html = client.get("/items/", {"q": "检索事项", "page": 3}).content.decode()
+
+    assert "共找到 9 个事项 · 第 3 / 5 页" in html
+    assert page_links(html) == ["上一页", "1", "2", "[3]", "4", "5", "下一页"]
+    assert '<a href="?q=%E6%A3%80%E7%B4%A2%E4%BA%8B%E9%A1%B9&amp;page=5"' in html
 
 
 def test_guide_shows_the_eight_disclosures(client, licence):
