@@ -8,6 +8,8 @@ class SupervisionConfig(AppConfig):
     verbose_name = _("电子监察")
 
     def ready(self) -> None:
+        from . import stats
         from .services import alerts
 
         alerts.alerts_subscribe()
+        stats.register()
