@@ -8,8 +8,9 @@ class SupervisionConfig(AppConfig):
     verbose_name = _("电子监察")
 
     def ready(self) -> None:
-        from . import stats
+        from . import stats, subscribers
         from .services import alerts
 
+        subscribers.register()
         alerts.alerts_subscribe()
         stats.register()

@@ -1,18 +1,31 @@
-"""The deadline sweep: each yellow and red alert of a running timer once."""
+"""The deadline sweep: each reminder, yellow and red alert of a running timer once.
+
+The rule of each alert follows the timer's kind (§5.1: case overdue 超期, step overdue
+环节超时, intake/supplement overdue, special procedure 暂停超时, delivery, supervision order;
+see :func:`xiaoneng.supervision.rules.timer_rule`). Each alert carries who answers for it —
+the case, the responsible department and staff member — resolved per batch with one query
+per subject type (cases, tasks, special procedures), never per alert.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from xiaoneng.audit.services import audit_record
+from xiaoneng.cases import rules as case_rules
+from xiaoneng.cases.models import Case, CaseTask, SpecialProcedureRecord
+from xiaoneng.clock import ClockError
+from xiaoneng.deadlines.calendars import calendar_for_region
 from xiaoneng.deadlines.models import Timer, TimerStatus
 
 from ..models import Alert, AlertLevel, SweepRun
-from ..rules import TIMER_RULES
+from ..rules import REMINDER_KINDS, reminder_cutoff, timer_rule
 
 __all__ = ["FULL_SWEEP_EVERY", "SAFETY_MARGIN", "supervision_sweep"]
 
@@ -20,6 +33,118 @@ __all__ = ["FULL_SWEEP_EVERY", "SAFETY_MARGIN", "supervision_sweep"]
 SAFETY_MARGIN = dt.timedelta(days=2)
 #: How often a sweep ignores the watermark and looks at every crossed running timer.
 FULL_SWEEP_EVERY = dt.timedelta(hours=1)
+
+CASE_SUBJECT = "cases.case"
+TASK_SUBJECT = "cases.casetask"
+SPECIAL_SUBJECT = "cases.specialprocedurerecord"
+
+#: (case, department, staff) answering for an alert on a timer's subject.
+Responsible = tuple[int | None, int | None, int | None]
+_Row = tuple[int, str, str, str, int]  # timer pk, kind, subject type, subject id, region
+
+
+def _ids(values: Iterable[str]) -> list[int]:
+    return [int(v) for v in values if v.isdigit()]
+
+
+def _responsible(rows: list[_Row]) -> dict[tuple[str, str], Responsible]:
+    """Who answers for each subject of ``rows``: at most four queries for a whole batch.
+
+    * a case's own limits: the case's department; the first-inquiry clerk for the intake
+      limit, the assignee of the current step's lead task for the promised and statutory
+      limits (when claimed), the decider for the licence delivery;
+    * a step (task) limit: the task's department and assignee;
+    * a special procedure: the case's department and whoever started it.
+    """
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for _pk, _kind, subject_type, subject_id, _region in rows:
+        wanted[subject_type].add(subject_id)
+    out: dict[tuple[str, str], Responsible] = {}
+    case_ids = _ids(wanted.get(CASE_SUBJECT, ()))
+    if case_ids:
+        leads = dict(
+            CaseTask.objects.filter(
+                case_id__in=case_ids,
+                is_lead=True,
+                state__in=case_rules.OPEN_TASK_STATES,
+                assignee__isnull=False,
+            ).values_list("case_id", "assignee_id")
+        )
+        for pk, department_id, agent_id, decided_by in Case.objects.filter(
+            pk__in=case_ids
+        ).values_list("pk", "department_id", "agent_id", "decision_record__decided_by"):
+            out[(CASE_SUBJECT, str(pk))] = (pk, department_id, leads.get(pk))
+            out[("intake", str(pk))] = (pk, department_id, agent_id)
+            out[("delivery", str(pk))] = (pk, department_id, decided_by)
+    task_ids = _ids(wanted.get(TASK_SUBJECT, ()))
+    for pk, case_id, department_id, assignee_id in CaseTask.objects.filter(
+        pk__in=task_ids
+    ).values_list("pk", "case_id", "department_id", "assignee_id"):
+        out[(TASK_SUBJECT, str(pk))] = (case_id, department_id, assignee_id)
+    special_ids = _ids(wanted.get(SPECIAL_SUBJECT, ()))
+    for pk, case_id, department_id, started_by in SpecialProcedureRecord.objects.filter(
+        pk__in=special_ids
+    ).values_list("pk", "case_id", "case__department_id", "started_by_id"):
+        out[(SPECIAL_SUBJECT, str(pk))] = (case_id, department_id, started_by)
+    return out
+
+
+def _who(
+    found: dict[tuple[str, str], Responsible], kind: str, subject_type: str, subject_id: str
+) -> Responsible:
+    if subject_type == CASE_SUBJECT and kind == case_rules.TIMER_INTAKE:
+        return found.get(("intake", subject_id), (None, None, None))
+    if subject_type == CASE_SUBJECT and kind == case_rules.TIMER_DELIVERY:
+        return found.get(("delivery", subject_id), (None, None, None))
+    return found.get((subject_type, subject_id), (None, None, None))
+
+
+def _insert(
+    timers: QuerySet[Timer],
+    *,
+    level: str,
+    order_by: str,
+    now: dt.datetime,
+    run: SweepRun,
+    batch_size: int,
+) -> int:
+    """Insert the missing ``level`` alerts of ``timers`` in batches; how many are ours."""
+    qs = (
+        timers.filter(~Exists(Alert.objects.filter(timer=OuterRef("pk"), level=level)))
+        .order_by(order_by, "pk")
+        .values_list("pk", "kind", "subject_type", "subject_id", "region_id")
+    )
+    # Each batch's alerts exist once bulk_create returns (ours, or a concurrent sweep's that
+    # the insert waited for), so NOT EXISTS drops them from the next batch.
+    while True:
+        rows: list[_Row] = list(qs[:batch_size])
+        if not rows:
+            break
+        found = _responsible(rows)
+        alerts = []
+        for pk, kind, subject_type, subject_id, region_id in rows:
+            case_id, department_id, staff_id = _who(found, kind, subject_type, subject_id)
+            alerts.append(
+                Alert(
+                    timer_id=pk,
+                    level=level,
+                    rule=timer_rule(kind, level),
+                    subject_type=subject_type,
+                    subject_id=subject_id,
+                    region_id=region_id,
+                    case_id=case_id,
+                    department_id=department_id,
+                    staff_id=staff_id,
+                    facts={"kind": kind},
+                    raised_at=now,
+                    sweep=run,
+                )
+            )
+        Alert.objects.bulk_create(alerts, ignore_conflicts=True)
+        if len(rows) < batch_size:
+            break
+    # Rows a concurrent sweep inserted first were skipped (ignore_conflicts): count ours.
+    return Alert.objects.filter(sweep=run, level=level).count()
 
 
 def _raise_level(
@@ -38,41 +163,38 @@ def _raise_level(
     timers = Timer.objects.filter(status=TimerStatus.RUNNING, **crossed)
     if level == AlertLevel.YELLOW:
         timers = timers.filter(due_at__gt=now)  # past due it is red, not yellow
-    qs = (
-        timers.filter(~Exists(Alert.objects.filter(timer=OuterRef("pk"), level=level)))
-        .order_by(field, "pk")
-        .values_list("pk", "subject_type", "subject_id", "region_id")
+    return _insert(timers, level=level, order_by=field, now=now, run=run, batch_size=batch_size)
+
+
+def _raise_reminders(*, now: dt.datetime, run: SweepRun, batch_size: int) -> int:
+    """Reminders (§5.1 提示): running promised timers due by the close of the next working
+    day — a range on the indexed ``due_at`` (``now`` < due ≤ cutoff), whose length is a day
+    or two of deadlines however many cases are open. The cutoff uses the national calendar
+    (a region's own closure days shift it by at most a day); without a loaded calendar for
+    the next working day it falls back to 24 hours."""
+    try:
+        cutoff = reminder_cutoff(now, calendar_for_region(None))
+    except ClockError:
+        cutoff = now + dt.timedelta(days=1)
+    timers = Timer.objects.filter(
+        status=TimerStatus.RUNNING,
+        due_at__gt=now,
+        due_at__lte=cutoff,
+        kind__in=REMINDER_KINDS,
     )
-    # Each batch's alerts exist once bulk_create returns (ours, or a concurrent sweep's that
-    # the insert waited for), so NOT EXISTS drops them from the next batch.
-    while True:
-        rows = list(qs[:batch_size])
-        if not rows:
-            break
-        Alert.objects.bulk_create(
-            [
-                Alert(
-                    timer_id=pk,
-                    level=level,
-                    rule=TIMER_RULES[level],
-                    subject_type=subject_type,
-                    subject_id=subject_id,
-                    region_id=region_id,
-                    raised_at=now,
-                    sweep=run,
-                )
-                for pk, subject_type, subject_id, region_id in rows
-            ],
-            ignore_conflicts=True,
-        )
-        if len(rows) < batch_size:
-            break
-    # Rows a concurrent sweep inserted first were skipped (ignore_conflicts): count ours.
-    return Alert.objects.filter(sweep=run, level=level).count()
+    return _insert(
+        timers,
+        level=AlertLevel.REMINDER,
+        order_by="due_at",
+        now=now,
+        run=run,
+        batch_size=batch_size,
+    )
 
 
 def supervision_sweep(*, now: dt.datetime | None = None, batch_size: int = 5000) -> int:
-    """Raise each yellow (``warn_at`` passed) and red (``due_at`` passed) alert once.
+    """Raise each yellow (``warn_at`` passed), red (``due_at`` passed) and reminder (a
+    promised deadline by the close of the next working day) alert once.
 
     Per level, one range query over the partial index of running timers (``due_at`` /
     ``warn_at`` where ``status='running'``) with ``NOT EXISTS`` on the alerts, inserted with
@@ -115,6 +237,7 @@ def supervision_sweep(*, now: dt.datetime | None = None, batch_size: int = 5000)
             run=run,
             batch_size=batch_size,
         )
+        reminders = _raise_reminders(now=now, run=run, batch_size=batch_size)
         run.save(update_fields=["red", "yellow"])
         audit_record(
             actor=None,
@@ -124,9 +247,10 @@ def supervision_sweep(*, now: dt.datetime | None = None, batch_size: int = 5000)
             payload={
                 "yellow": run.yellow,
                 "red": run.red,
+                "reminder": reminders,
                 "swept_until": now.isoformat(),
                 "since": since.isoformat() if since else None,
                 "full": full,
             },
         )
-    return run.yellow + run.red
+    return run.yellow + run.red + reminders
