@@ -65,6 +65,11 @@ def now():
 
 @pytest.fixture
 def o(db, now) -> Org:
+    return make_org()
+
+
+def make_org() -> Org:
+    """A city with a county below it and a province outside; supervisors of both levels."""
     city = org.region()
     county = org.county(city=city)
     other_city = org.region(code="990000000000", name="邻省", level=RegionLevel.PROVINCE)
