@@ -17,3 +17,13 @@ def supervision_sweep() -> int:
 def alerts_notify() -> int:
     """Tell the responsible person and department head of each new alert, once."""
     return services.alerts_notify_pending()
+
+
+@shared_task(
+    name="xiaoneng.supervision.tasks.integrity_verify", soft_time_limit=1800, time_limit=1900
+)
+def integrity_verify(check_id: int) -> bool | None:
+    """Verify the audit chain for a check started from the integrity page."""
+    from .services.integrity import integrity_check_run
+
+    return integrity_check_run(check_id=check_id).ok
