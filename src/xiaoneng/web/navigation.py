@@ -55,6 +55,8 @@ LINKS: tuple[_Link, ...] = (
     # Every staff member: supervisors see their region's alerts, department staff their own
     # department's (to explain them); the page is scoped by the alerts selector.
     _Link(_("监察预警"), _static("/staff/supervision/alerts/"), roles=None),
+    # Every staff member: supervisors issue and review orders, departments reply to theirs.
+    _Link(_("督办"), _static("/staff/supervision/orders/"), roles=None),
     _Link(
         _("事项管理"),
         _static("/staff/catalog/"),

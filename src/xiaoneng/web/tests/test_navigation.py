@@ -23,12 +23,15 @@ def test_public_sees_only_the_service_guide():
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
-        (Role.CLERK, ["工作台", "受理", "办件", "监察预警", "办事指南"]),
-        (Role.APPROVER, ["工作台", "待办", "办件", "监察预警", "办事指南"]),
-        (Role.CHIEF_REPRESENTATIVE, ["工作台", "受理", "待办", "办件", "监察预警", "办事指南"]),
-        (Role.APPROVAL_OFFICE, ["工作台", "办件", "监察预警", "事项管理", "办事指南"]),
-        (Role.SUPERVISOR, ["工作台", "办件", "监察预警", "审计日志", "办事指南"]),
-        (Role.LEADERSHIP_OFFICE, ["工作台", "办件", "监察预警", "办事指南"]),
+        (Role.CLERK, ["工作台", "受理", "办件", "监察预警", "督办", "办事指南"]),
+        (Role.APPROVER, ["工作台", "待办", "办件", "监察预警", "督办", "办事指南"]),
+        (
+            Role.CHIEF_REPRESENTATIVE,
+            ["工作台", "受理", "待办", "办件", "监察预警", "督办", "办事指南"],
+        ),
+        (Role.APPROVAL_OFFICE, ["工作台", "办件", "监察预警", "督办", "事项管理", "办事指南"]),
+        (Role.SUPERVISOR, ["工作台", "办件", "监察预警", "督办", "审计日志", "办事指南"]),
+        (Role.LEADERSHIP_OFFICE, ["工作台", "办件", "监察预警", "督办", "办事指南"]),
     ],
 )
 def test_each_role_gets_its_entries(role, expected):
@@ -46,6 +49,7 @@ def test_platform_admin_sees_everything_with_urls():
         ("待办", "/staff/cases/inbox/", False),
         ("办件", "/staff/cases/", False),
         ("监察预警", "/staff/supervision/alerts/", False),
+        ("督办", "/staff/supervision/orders/", False),
         ("事项管理", "/staff/catalog/", True),
         ("审计日志", "/staff/audit/", False),
         ("工作日历", "/staff/calendar/", False),
@@ -62,6 +66,7 @@ def test_the_longest_matching_entry_is_active():
         ("受理", "/staff/cases/intake/", True),
         ("办件", "/staff/cases/", False),
         ("监察预警", "/staff/supervision/alerts/", False),
+        ("督办", "/staff/supervision/orders/", False),
         ("办事指南", "/items/", False),
     ]
 
