@@ -52,6 +52,11 @@ LINKS: tuple[_Link, ...] = (
         roles=frozenset({Role.APPROVER, Role.CHIEF_REPRESENTATIVE}),
     ),
     _Link(_("办件"), _static("/staff/cases/"), roles=None),
+    _Link(
+        _("监察看板"),
+        _named("supervision:dashboard"),
+        roles=frozenset({Role.SUPERVISOR, Role.LEADERSHIP_OFFICE, Role.PLATFORM_ADMIN}),
+    ),
     # Every staff member: supervisors see their region's alerts, department staff their own
     # department's (to explain them); the page is scoped by the alerts selector.
     _Link(_("监察预警"), _static("/staff/supervision/alerts/"), roles=None),
