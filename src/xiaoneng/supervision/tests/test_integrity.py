@@ -126,9 +126,8 @@ def test_an_inserted_event_is_reported(
     _seal_all()
     seq = _seq_of("6")
     with guard_lifted():
-        for s in sorted(
-            AuditEvent.objects.filter(seq__gte=seq).values_list("seq", flat=True), reverse=True
-        ):
+        later = AuditEvent.objects.filter(seq__gte=seq).values_list("seq", flat=True)
+        for s in sorted((s for s in later if s is not None), reverse=True):
             AuditEvent.objects.filter(seq=s).update(seq=s + 1)
         prev = AuditEvent.objects.get(seq=seq - 1)
         forged = AuditEvent.objects.create(
