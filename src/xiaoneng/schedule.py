@@ -44,6 +44,9 @@ def periodic_jobs() -> list[PeriodicJob]:
             settings.XN_SUPERVISION_SWEEP_SECONDS,
         ),
         PeriodicJob("supervision-alerts-notify", "xiaoneng.supervision.tasks.alerts_notify", 60),
+        PeriodicJob(
+            "supervision-orders-escalate", "xiaoneng.supervision.tasks.orders_escalate_overdue", 300
+        ),
     ]
 
 

@@ -27,3 +27,11 @@ def integrity_verify(check_id: int) -> bool | None:
     from .services.integrity import integrity_check_run
 
     return integrity_check_run(check_id=check_id).ok
+
+
+@shared_task(
+    name="xiaoneng.supervision.tasks.orders_escalate_overdue", soft_time_limit=50, time_limit=60
+)
+def orders_escalate_overdue() -> int:
+    """Escalate each overdue supervision order one level up, once."""
+    return services.orders_escalate_overdue()
