@@ -1,6 +1,6 @@
 """Anomaly rules run on case events and in the nightly sweep.
 
-:func:`anomalies_check_case` gathers the facts of one case (five queries, whatever the
+:func:`anomalies_check_case` gathers the facts of one case (four queries, whatever the
 case holds), asks :func:`xiaoneng.supervision.rules.case_findings` which rules it breaks
 and inserts the alerts it has not raised yet — once per ``(rule, subject)``, guaranteed by
 the partial unique constraint on rule alerts, so a rerun, a redelivered event or a second
@@ -35,7 +35,6 @@ from xiaoneng.cases.models import Case, CaseFee, CaseStep
 from xiaoneng.catalog.models import CaseType
 from xiaoneng.clock import ClockError, due_at
 from xiaoneng.deadlines.calendars import calendar_for_region
-from xiaoneng.deadlines.models import Timer
 from xiaoneng.org.models import Region
 
 from .. import rules
@@ -95,8 +94,12 @@ _CASE_FIELDS = (
     "decision",
     "refusal_basis",
     "refusal_recommended",
-    "promised_timer_id",
-    "statutory_timer_id",
+    "promised_timer__limit_value",
+    "promised_timer__limit_unit",
+    "promised_timer__due_at",
+    "statutory_timer__limit_value",
+    "statutory_timer__limit_unit",
+    "statutory_timer__due_at",
     "decision_record__on_the_spot",
     "decision_record__decided_by",
     "decision_record__legal_basis",
@@ -114,8 +117,9 @@ def _intake_due(region_id: int, received_at: dt.datetime, regions: dict[int, Any
 
 
 def case_facts(case_ids: Sequence[int]) -> list[CaseFacts]:
-    """The facts of the given cases: five queries for any number of cases (cases with
-    their decision and supplement notice, steps, fees, timers, supplement events)."""
+    """The facts of the given cases: four queries for any number of cases (cases with their
+    decision, supplement notice and limit timers; steps; fees; supplement notice events),
+    a fifth for the regions' calendars when a case has a supplement notice."""
     rows = list(Case.objects.filter(pk__in=case_ids).values(*_CASE_FIELDS))
     if not rows:
         return []
@@ -165,13 +169,6 @@ def case_facts(case_ids: Sequence[int]) -> list[CaseFacts]:
                 assessed_by_id=f["assessed_by_id"],
             )
         )
-    timer_ids = [r[k] for r in rows for k in ("promised_timer_id", "statutory_timer_id") if r[k]]
-    timers = {
-        t["pk"]: t
-        for t in Timer.objects.filter(pk__in=timer_ids).values(
-            "pk", "limit_value", "limit_unit", "due_at"
-        )
-    }
     notices = dict(
         AuditEvent.objects.filter(
             object_type=rules.CASE_SUBJECT,
@@ -187,11 +184,14 @@ def case_facts(case_ids: Sequence[int]) -> list[CaseFacts]:
         wanted = {r["region_id"] for r in rows if r["supplement_notice__issued_at"]}
         regions = {region.pk: region for region in Region.objects.filter(pk__in=wanted)}
 
-    def limit(timer_id: int | None) -> LimitFacts | None:
-        t = timers.get(timer_id) if timer_id else None
-        if t is None:
+    def limit(row: dict[str, Any], timer: str) -> LimitFacts | None:
+        if row[f"{timer}__limit_value"] is None:
             return None
-        return LimitFacts(value=t["limit_value"], unit=t["limit_unit"], due_at=t["due_at"])
+        return LimitFacts(
+            value=row[f"{timer}__limit_value"],
+            unit=row[f"{timer}__limit_unit"],
+            due_at=row[f"{timer}__due_at"],
+        )
 
     facts = []
     for r in rows:
@@ -223,8 +223,8 @@ def case_facts(case_ids: Sequence[int]) -> list[CaseFacts]:
                 intake_due_at=(
                     _intake_due(r["region_id"], r["received_at"], regions) if issued else None
                 ),
-                promised=limit(r["promised_timer_id"]),
-                statutory=limit(r["statutory_timer_id"]),
+                promised=limit(r, "promised_timer"),
+                statutory=limit(r, "statutory_timer"),
                 steps=tuple(sorted(steps[pk], key=lambda s: s.position)),
                 fees=tuple(fees[pk]),
             )

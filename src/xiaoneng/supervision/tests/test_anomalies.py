@@ -28,7 +28,12 @@ from xiaoneng.cases.tests.test_workflow import accepted, do, finish_process, tas
 from xiaoneng.catalog.models import Fee, Item
 from xiaoneng.supervision import tasks
 from xiaoneng.supervision.models import Alert
-from xiaoneng.supervision.services import anomalies_check_case, anomalies_sweep, supervision_sweep
+from xiaoneng.supervision.services import (
+    anomalies_check_case,
+    anomalies_check_cases,
+    anomalies_sweep,
+    supervision_sweep,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -473,7 +478,7 @@ def test_the_cli_still_prints_the_number_of_new_alerts(world, capsys):
     assert capsys.readouterr().out == "new alerts: 3\n"
 
 
-def test_deciding_returns_findings_for_the_amount_too(world, committed):
+def test_a_reduced_fee_under_an_allowed_exemption_raises_nothing(world, committed):
     case = accepted(world, item=world.item_with(fees=FEES))
     committed(
         fees.case_fee_assess,
@@ -485,3 +490,35 @@ def test_deciding_returns_findings_for_the_amount_too(world, committed):
         amount=Decimal("10.00"),
     )
     assert rule_alerts() == []  # a reduced fee under an allowed exemption is fine
+
+
+def test_checking_costs_four_queries_for_one_case_or_a_batch(world, django_assert_num_queries):
+    paid = world.item_with(fees=FEES)
+    cases = [finish_process(world, accepted(world, item=paid)) for _ in range(3)]
+    for case in cases:
+        fees.case_fee_assess(case=case, actor=world.clerk.user, fee=Fee.objects.get(item=paid))
+    # the case with its decision, notice and limits; steps; fees; notice events
+    with django_assert_num_queries(4):
+        assert anomalies_check_case(case=cases[0]) == 0
+    with django_assert_num_queries(4):
+        assert anomalies_check_cases(case_ids=[c.pk for c in cases]) == 0
+
+
+def test_the_sweep_resolves_responsibility_without_a_query_per_alert(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def sweep_queries(now: dt.datetime) -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as captured:
+            raised = supervision_sweep(now=now)
+        return raised, len(captured.captured_queries)
+
+    accepted(world)
+    assert supervision_sweep(now=at("2026-03-02 11:00")) == 0  # warm the calendar cache
+    one = sweep_queries(at("2026-03-06 09:00"))  # 3 step timers red
+    for _ in range(3):
+        accepted(world)
+    # a later full sweep (an hour on) over three more cases: 9 more alerts, same statements
+    three = sweep_queries(at("2026-03-06 10:00"))
+    assert (one[0], three[0]) == (3, 9)
+    assert three[1] == one[1]
