@@ -45,6 +45,9 @@ def periodic_jobs() -> list[PeriodicJob]:
         ),
         PeriodicJob("supervision-alerts-notify", "xiaoneng.supervision.tasks.alerts_notify", 60),
         PeriodicJob(
+            "supervision-anomalies", "xiaoneng.supervision.tasks.supervision_anomalies_sweep", 86400
+        ),
+        PeriodicJob(
             "supervision-orders-escalate", "xiaoneng.supervision.tasks.orders_escalate_overdue", 300
         ),
     ]

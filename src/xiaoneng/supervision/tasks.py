@@ -30,6 +30,16 @@ def integrity_verify(check_id: int) -> bool | None:
 
 
 @shared_task(
+    name="xiaoneng.supervision.tasks.supervision_anomalies_sweep",
+    soft_time_limit=3000,
+    time_limit=3300,
+)
+def supervision_anomalies_sweep() -> int:
+    """Nightly: run the anomaly rules on the cases changed since the last run."""
+    return services.anomalies_sweep()
+
+
+@shared_task(
     name="xiaoneng.supervision.tasks.orders_escalate_overdue", soft_time_limit=50, time_limit=60
 )
 def orders_escalate_overdue() -> int:
