@@ -30,8 +30,11 @@ def test_public_sees_only_the_service_guide():
             ["工作台", "受理", "待办", "办件", "监察预警", "督办", "办事指南"],
         ),
         (Role.APPROVAL_OFFICE, ["工作台", "办件", "监察预警", "督办", "事项管理", "办事指南"]),
-        (Role.SUPERVISOR, ["工作台", "办件", "监察预警", "督办", "审计日志", "办事指南"]),
-        (Role.LEADERSHIP_OFFICE, ["工作台", "办件", "监察预警", "督办", "办事指南"]),
+        (
+            Role.SUPERVISOR,
+            ["工作台", "办件", "监察看板", "监察预警", "督办", "审计日志", "办事指南"],
+        ),
+        (Role.LEADERSHIP_OFFICE, ["工作台", "办件", "监察看板", "监察预警", "督办", "办事指南"]),
     ],
 )
 def test_each_role_gets_its_entries(role, expected):
@@ -48,6 +51,7 @@ def test_platform_admin_sees_everything_with_urls():
         ("受理", "/staff/cases/intake/", False),
         ("待办", "/staff/cases/inbox/", False),
         ("办件", "/staff/cases/", False),
+        ("监察看板", "/staff/supervision/", False),
         ("监察预警", "/staff/supervision/alerts/", False),
         ("督办", "/staff/supervision/orders/", False),
         ("事项管理", "/staff/catalog/", True),
