@@ -21,6 +21,7 @@ take precedence.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +50,7 @@ __all__ = [
     "SUPERVISING_ROLES",
     "AlertSubject",
     "alert_actions",
+    "alert_facts",
     "alert_get",
     "alert_history",
     "alert_list",
@@ -274,3 +276,67 @@ def alert_subjects(alerts: Iterable[Alert]) -> dict[int, AlertSubject]:
             label = _("%(object)s（%(limit)s）") % {"object": label, "limit": kind}
         out[a.pk] = AlertSubject(label=label, case_number=number)
     return out
+
+
+_FACT_LABELS: dict[str, Any] = {
+    "number": gettext_lazy("办件编号"),
+    "kind": gettext_lazy("计时类型"),
+    "fee": gettext_lazy("收费记录"),
+    "name": gettext_lazy("名称"),
+    "amount": gettext_lazy("实收金额（元）"),
+    "standard": gettext_lazy("收费标准（元）"),
+    "basis": gettext_lazy("有收费依据"),
+    "exempt": gettext_lazy("减免"),
+    "reason": gettext_lazy("理由"),
+    "problems": gettext_lazy("发现的问题"),
+    "step": gettext_lazy("环节序号"),
+    "skipped": gettext_lazy("被跳过的环节"),
+    "started": gettext_lazy("开始时间"),
+    "previous_done": gettext_lazy("上一环节完成时间"),
+    "open_steps": gettext_lazy("未完成的环节"),
+    "last_step_done": gettext_lazy("最后环节完成时间"),
+    "decision": gettext_lazy("决定时间"),
+    "decided_at": gettext_lazy("决定时间"),
+    "accepted_at": gettext_lazy("受理时间"),
+    "received_at": gettext_lazy("收件时间"),
+    "issued_at": gettext_lazy("出具时间"),
+    "due_at": gettext_lazy("到期时间"),
+    "statutory_due": gettext_lazy("法定到期时间"),
+    "notices": gettext_lazy("补正告知次数"),
+    "promised": gettext_lazy("承诺时限"),
+    "statutory": gettext_lazy("法定时限"),
+    "created_at": gettext_lazy("录入时间"),
+    "closed_at": gettext_lazy("办结时间"),
+    "earlier": gettext_lazy("更早的记录"),
+    "not_accepted": gettext_lazy("不予受理"),
+    "refused": gettext_lazy("不予受理时间"),
+}
+
+
+def _fact_text(key: str, value: Any) -> str:
+    if key == "kind" and isinstance(value, str):
+        return timer_kind_label(value)
+    if isinstance(value, bool):
+        return _("是") if value else _("否")
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, str) and len(value) >= 16 and value[4:5] == "-" and "T" in value:
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if timezone.is_aware(moment):
+            moment = timezone.localtime(moment)
+        return moment.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def alert_facts(alert: Alert) -> list[tuple[str, str]]:
+    """The alert's facts as (Chinese label, readable value) rows, in a stable order
+    (known keys first, as :data:`_FACT_LABELS` lists them; unknown keys by name)."""
+    facts = alert.facts if isinstance(alert.facts, dict) else {"": alert.facts}
+    order = {key: i for i, key in enumerate(_FACT_LABELS)}
+    keys = sorted(facts, key=lambda k: (order.get(k, len(order)), k))
+    return [(str(_FACT_LABELS.get(k, k)), _fact_text(k, facts[k])) for k in keys]

@@ -308,3 +308,22 @@ def test_the_openapi_document_lists_the_alert_operations(client):
     confirm = paths[f"{API}/alerts/{{alert_id}}/confirm"]["post"]
     assert {"409", "422", "403", "404"} <= set(confirm["responses"])
     assert any(p["name"] == "If-Match" for p in confirm["parameters"])
+
+
+def test_the_list_costs_the_same_queries_for_3_or_25_alerts(g):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = session(g.city_supervisor)
+    client.get("/staff/supervision/alerts/")  # warm: session, scope
+    for i in range(3):
+        make_alert(g.east_dept, subject_id=f"a{i}", staff=g.east_clerk)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get("/staff/supervision/alerts/").status_code == 200
+    for i in range(22):
+        make_alert(g.west_dept, subject_id=f"b{i}", staff=g.west_clerk)
+    with CaptureQueriesContext(connection) as many:
+        assert client.get("/staff/supervision/alerts/").status_code == 200
+    assert len(many) == len(few)
+    # the page's subjects are read per page (cases, tasks, specials), never per alert
+    assert len(few) <= 10

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from xiaoneng.core.errors import DomainError, PermissionDenied, ValidationFailed
-from xiaoneng.org.models import Department, Staff
+from xiaoneng.org.models import Department, Staff, User
 from xiaoneng.org.selectors import actor_scope, department_list
 
 from .. import rules
@@ -146,6 +146,11 @@ def _history(actor: Any, alert: Alert) -> list[HistoryRow]:
     events = list(selectors.alert_history(actor=actor, alert=alert))
     told = {pk for e in events for pk in (e.payload or {}).get("recipients", [])}
     names = dict(Staff.objects.filter(pk__in=told).values_list("pk", "user__full_name"))
+    actors = dict(
+        User.objects.filter(pk__in={e.actor_id for e in events if e.actor_id}).values_list(
+            "pk", "full_name"
+        )
+    )
     rows = [HistoryRow(at=alert.raised_at, label=_("产生预警"), actor=_("系统"), detail="")]
     for e in events:
         payload = e.payload or {}
@@ -162,7 +167,7 @@ def _history(actor: Any, alert: Alert) -> list[HistoryRow]:
             HistoryRow(
                 at=e.occurred_at,
                 label=str(EVENT_LABELS.get(e.action, e.action)),
-                actor=e.actor_label or _("系统"),
+                actor=(actors.get(e.actor_id or 0) or e.actor_label) if e.actor_id else _("系统"),
                 detail=detail,
             )
         )
@@ -186,7 +191,6 @@ def _detail_context(
     }
     if bound is not None:
         action_forms[bound[0]] = bound[1]
-    facts = alert.facts if isinstance(alert.facts, dict) else {}
     return {
         "alert": alert,
         "subject": selectors.alert_subjects([alert])[alert.pk],
@@ -196,7 +200,7 @@ def _detail_context(
         "actions": selectors.alert_actions(actor=actor, alert=alert),
         "forms": action_forms,
         "open_form": bound[0] if bound else "",
-        "facts": sorted(facts.items()),
+        "facts": selectors.alert_facts(alert),
         "history": _history(actor, alert),
         "error": error,
     }
