@@ -427,3 +427,15 @@ def test_who_sees_which_orders(o):
         )
     ) == {mine.number, theirs.number}
     assert selectors.order_list(actor=o.city_supervisor.user, overdue=True, now=START).count() == 0
+
+
+def test_the_periodic_job_escalates_through_its_task(o):
+    from xiaoneng.schedule import periodic_jobs
+    from xiaoneng.supervision import tasks
+
+    job = next(j for j in periodic_jobs() if j.name == "supervision-orders-escalate")
+    assert job.task == "xiaoneng.supervision.tasks.orders_escalate_overdue"
+    issue(o, at=START - dt.timedelta(days=30))  # long overdue by now
+    assert tasks.orders_escalate_overdue() == 1
+    assert tasks.orders_escalate_overdue() == 0
+    assert Alert.objects.filter(rule="order_escalated", region=o.city).count() == 1

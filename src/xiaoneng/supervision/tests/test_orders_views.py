@@ -139,7 +139,7 @@ def test_pdfs_are_streamed_only_to_those_who_see_the_order(o):
         response = client(staff).get(f"{URL}{order.number}/pdf/")
         assert response.status_code == 200
         assert response["Content-Type"] == "application/pdf"
-        assert b"".join(response.streaming_content).startswith(b"%PDF")
+        assert b"".join(response.streaming_content).startswith(b"%PDF")  # type: ignore[attr-defined]
         response = client(staff).get(f"{URL}{order.number}/replies/{reply.pk}/pdf/")
         assert response.status_code == 200
     assert client(o.outsider).get(f"{URL}{order.number}/pdf/").status_code == 404

@@ -70,11 +70,13 @@ class IssueForm(forms.Form):
         label=gettext_lazy("时限单位"), choices=UNIT_CHOICES, initial="working_days"
     )
 
-    def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actor: Any, target_kind: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["department"]
         if isinstance(field, forms.ModelChoiceField):
             field.queryset = selectors.order_targets_departments(actor=actor)
+            if target_kind == OrderTarget.DEPARTMENT:
+                field.empty_label = gettext_lazy("（请选择）")
 
 
 class ReplyForm(forms.Form):
@@ -190,8 +192,6 @@ def _issue_target(request: HttpRequest, data: Any) -> dict[str, Any]:
     if data.get("case"):
         case = selectors.order_target_case(actor=actor, number=data["case"])
         return {"target_kind": OrderTarget.CASE, "case": case}
-    if data.get("target_kind") == OrderTarget.DEPARTMENT or data.get("department"):
-        return {"target_kind": OrderTarget.DEPARTMENT}
     return {"target_kind": OrderTarget.DEPARTMENT}
 
 
@@ -230,7 +230,7 @@ def order_new(request: HttpRequest) -> HttpResponse:
         initial["department"] = source.get("department")
     status = 200
     if request.method == "POST":
-        form = IssueForm(request.POST, actor=request.user)
+        form = IssueForm(request.POST, actor=request.user, target_kind=target["target_kind"])
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -254,7 +254,7 @@ def order_new(request: HttpRequest) -> HttpResponse:
         else:
             status = 422
     else:
-        form = IssueForm(initial=initial, actor=request.user)
+        form = IssueForm(initial=initial, actor=request.user, target_kind=target["target_kind"])
     return render(
         request,
         "supervision/orders/new.html",
