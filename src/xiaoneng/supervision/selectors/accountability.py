@@ -267,22 +267,42 @@ def _period_text(bulletin: Bulletin) -> str:
     }
 
 
+_DIGITS = "零一二三四五六七八九"
+
+
+def _chinese_number(n: int) -> str:
+    """1 → 一, 10 → 十, 21 → 二十一 … 99; larger numbers stay in Arabic digits."""
+    if not 0 < n < 100:
+        return str(n)
+    tens, ones = divmod(n, 10)
+    text = (_DIGITS[tens] if tens > 1 else "") + ("十" if tens else "")
+    return text + (_DIGITS[ones] if ones else "")
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if not text or text[-1] in "。！？；…" else text + "。"
+
+
+def _entry_paragraph(number: int, entry: Mapping[str, Any]) -> str:
+    """One action as a numbered paragraph, the way a 通报 is written."""
+    return _("%(no)s、%(target)s：%(reason)s依据%(basis)s，于%(date)s给予%(kind)s。") % {
+        "no": _chinese_number(number),
+        "target": _target_text(entry),
+        "reason": _sentence(entry["reason"]),
+        "basis": entry["basis"].strip().rstrip("。，,;；"),
+        "date": date_text(_day(entry["decided_on"])),
+        "kind": _kind_text(entry),
+    }
+
+
 def bulletin_pdf(bulletin: Bulletin) -> bytes:
-    """The bulletin as a PDF (in Chinese), from its frozen entries (a draft: live)."""
+    """The bulletin as a PDF (in Chinese), from its frozen entries (a draft: live). Each
+    action is a numbered paragraph (target, facts, basis, date, action); the Excel file
+    has the same list as a table."""
     entries = bulletin_entries(bulletin)
     with translation.override("zh-hans"):
         issued = bulletin.state == BulletinState.ISSUED
-        rows = [
-            [
-                str(i),
-                _target_text(e),
-                _kind_text(e),
-                e["reason"],
-                e["basis"],
-                _day(e["decided_on"]).strftime("%Y-%m-%d"),
-            ]
-            for i, e in enumerate(entries, start=1)
-        ]
         issuer = bulletin.issuer_name or str(bulletin.region)
         when = timezone.localtime(bulletin.issued_at).date() if bulletin.issued_at else None
         page = Page(
@@ -294,20 +314,9 @@ def bulletin_pdf(bulletin: Bulletin) -> bytes:
                 _("现将%(period)s%(region)s行政效能问责情况通报如下。")
                 % {"period": _period_text(bulletin), "region": bulletin.region},
                 _summary_text(entries),
+                *(_entry_paragraph(i, e) for i, e in enumerate(entries, start=1)),
             ],
-            table=(
-                [
-                    _("序号"),
-                    _("被问责单位/人员"),
-                    _("问责方式"),
-                    _("事实与理由"),
-                    _("依据"),
-                    _("决定日期"),
-                ],
-                rows,
-            )
-            if rows
-            else None,
+            table=None,
             key_values=None,
             after_table=[
                 _("各单位要引以为戒，举一反三，严格落实办理时限和服务承诺，切实提高行政效能。")

@@ -63,7 +63,7 @@ class ActionForm(forms.Form):
     kind = forms.ChoiceField(
         label=gettext_lazy("问责方式"),
         choices=[("", gettext_lazy("（请选择）")), *AccountabilityKind.choices],
-        error_messages=_REQUIRED,
+        required=False,
     )
     sanction_grade = forms.ChoiceField(
         label=gettext_lazy("处分等级（行政处分）"),
@@ -82,19 +82,22 @@ class ActionForm(forms.Form):
         required=False,
         empty_label=gettext_lazy("（不针对个人）"),
     )
+    # required fields are checked by the service, which reports every problem at once
     reason = forms.CharField(
         label=gettext_lazy("事实与理由"),
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=5000,
-        error_messages=_REQUIRED,
+        required=False,
     )
     basis = forms.CharField(
         label=gettext_lazy("问责依据"),
         widget=forms.Textarea(attrs={"rows": 2}),
         max_length=2000,
-        error_messages=_REQUIRED,
+        required=False,
     )
-    decided_on = forms.DateField(label=gettext_lazy("决定日期"), widget=_DateInput())
+    decided_on = forms.DateField(
+        label=gettext_lazy("决定日期"), widget=_DateInput(), required=False
+    )
     effective_on = forms.DateField(
         label=gettext_lazy("生效日期"), widget=_DateInput(), required=False
     )
