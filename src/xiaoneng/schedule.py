@@ -45,6 +45,11 @@ def periodic_jobs() -> list[PeriodicJob]:
         ),
         PeriodicJob("supervision-alerts-notify", "xiaoneng.supervision.tasks.alerts_notify", 60),
         PeriodicJob(
+            "supervision-bulletins-draft",
+            "xiaoneng.supervision.tasks.accountability_bulletins_draft",
+            3600,
+        ),
+        PeriodicJob(
             "supervision-anomalies", "xiaoneng.supervision.tasks.supervision_anomalies_sweep", 86400
         ),
         PeriodicJob(

@@ -45,3 +45,13 @@ def supervision_anomalies_sweep() -> int:
 def orders_escalate_overdue() -> int:
     """Escalate each overdue supervision order one level up, once."""
     return services.orders_escalate_overdue()
+
+
+@shared_task(
+    name="xiaoneng.supervision.tasks.accountability_bulletins_draft",
+    soft_time_limit=50,
+    time_limit=60,
+)
+def accountability_bulletins_draft() -> int:
+    """Draft last month's accountability bulletin of each region, once (idempotent)."""
+    return services.bulletins_draft_monthly()

@@ -62,6 +62,8 @@ LINKS: tuple[_Link, ...] = (
     _Link(_("监察预警"), _static("/staff/supervision/alerts/"), roles=None),
     # Every staff member: supervisors issue and review orders, departments reply to theirs.
     _Link(_("督办"), _static("/staff/supervision/orders/"), roles=None),
+    # Every staff member: supervisors record, heads and persons see theirs, bulletins for all.
+    _Link(_("问责"), _static("/staff/supervision/accountability/"), roles=None),
     _Link(
         _("事项管理"),
         _static("/staff/catalog/"),
