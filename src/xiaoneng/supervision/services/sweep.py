@@ -24,7 +24,7 @@ from xiaoneng.clock import ClockError
 from xiaoneng.deadlines.calendars import calendar_for_region
 from xiaoneng.deadlines.models import Timer, TimerStatus
 
-from ..models import Alert, AlertLevel, SweepRun
+from ..models import Alert, AlertLevel, SupervisionOrder, SweepRun
 from ..rules import REMINDER_KINDS, reminder_cutoff, timer_rule
 
 __all__ = ["FULL_SWEEP_EVERY", "SAFETY_MARGIN", "supervision_sweep"]
@@ -37,6 +37,7 @@ FULL_SWEEP_EVERY = dt.timedelta(hours=1)
 CASE_SUBJECT = "cases.case"
 TASK_SUBJECT = "cases.casetask"
 SPECIAL_SUBJECT = "cases.specialprocedurerecord"
+ORDER_SUBJECT = "supervision.order"
 
 #: (case, department, staff) answering for an alert on a timer's subject.
 Responsible = tuple[int | None, int | None, int | None]
@@ -48,13 +49,14 @@ def _ids(values: Iterable[str]) -> list[int]:
 
 
 def _responsible(rows: list[_Row]) -> dict[tuple[str, str], Responsible]:
-    """Who answers for each subject of ``rows``: at most four queries for a whole batch.
+    """Who answers for each subject of ``rows``: at most five queries for a whole batch.
 
     * a case's own limits: the case's department; the first-inquiry clerk for the intake
       limit, the assignee of the current step's lead task for the promised and statutory
       limits (when claimed), the decider for the licence delivery;
     * a step (task) limit: the task's department and assignee;
-    * a special procedure: the case's department and whoever started it.
+    * a special procedure: the case's department and whoever started it;
+    * a supervision order's reply: the department it was sent to (and its case, if any).
     """
     wanted: dict[str, set[str]] = defaultdict(set)
     for _pk, _kind, subject_type, subject_id, _region in rows:
@@ -86,6 +88,11 @@ def _responsible(rows: list[_Row]) -> dict[tuple[str, str], Responsible]:
         pk__in=special_ids
     ).values_list("pk", "case_id", "case__department_id", "started_by_id"):
         out[(SPECIAL_SUBJECT, str(pk))] = (case_id, department_id, started_by)
+    order_ids = _ids(wanted.get(ORDER_SUBJECT, ()))
+    for pk, case_id, department_id in SupervisionOrder.objects.filter(pk__in=order_ids).values_list(
+        "pk", "case_id", "department_id"
+    ):
+        out[(ORDER_SUBJECT, str(pk))] = (case_id, department_id, None)
     return out
 
 

@@ -522,3 +522,20 @@ def test_the_sweep_resolves_responsibility_without_a_query_per_alert(world):
     three = sweep_queries(at("2026-03-06 10:00"))
     assert (one[0], three[0]) == (3, 9)
     assert three[1] == one[1]
+
+
+def test_an_unanswered_supervision_order_is_red_for_its_department():
+    from xiaoneng.supervision.tests.test_orders import issue, make_org
+
+    o = make_org()
+    order = issue(o)
+    assert order.timer is not None
+    assert order.timer.due_at is not None
+    supervision_sweep(now=order.timer.due_at + dt.timedelta(minutes=1))
+    red = Alert.objects.get(timer=order.timer, level="red")
+    assert (red.rule, red.department, red.case, red.staff) == (
+        "order_overdue",
+        o.market,
+        None,
+        None,
+    )
