@@ -23,18 +23,24 @@ def test_public_sees_only_the_service_guide():
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
-        (Role.CLERK, ["工作台", "受理", "办件", "监察预警", "督办", "办事指南"]),
-        (Role.APPROVER, ["工作台", "待办", "办件", "监察预警", "督办", "办事指南"]),
+        (Role.CLERK, ["工作台", "受理", "办件", "监察预警", "督办", "问责", "办事指南"]),
+        (Role.APPROVER, ["工作台", "待办", "办件", "监察预警", "督办", "问责", "办事指南"]),
         (
             Role.CHIEF_REPRESENTATIVE,
-            ["工作台", "受理", "待办", "办件", "监察预警", "督办", "办事指南"],
+            ["工作台", "受理", "待办", "办件", "监察预警", "督办", "问责", "办事指南"],
         ),
-        (Role.APPROVAL_OFFICE, ["工作台", "办件", "监察预警", "督办", "事项管理", "办事指南"]),
+        (
+            Role.APPROVAL_OFFICE,
+            ["工作台", "办件", "监察预警", "督办", "问责", "事项管理", "办事指南"],
+        ),
         (
             Role.SUPERVISOR,
-            ["工作台", "办件", "监察看板", "监察预警", "督办", "审计日志", "办事指南"],
+            ["工作台", "办件", "监察看板", "监察预警", "督办", "问责", "审计日志", "办事指南"],
         ),
-        (Role.LEADERSHIP_OFFICE, ["工作台", "办件", "监察看板", "监察预警", "督办", "办事指南"]),
+        (
+            Role.LEADERSHIP_OFFICE,
+            ["工作台", "办件", "监察看板", "监察预警", "督办", "问责", "办事指南"],
+        ),
     ],
 )
 def test_each_role_gets_its_entries(role, expected):
@@ -54,6 +60,7 @@ def test_platform_admin_sees_everything_with_urls():
         ("监察看板", "/staff/supervision/", False),
         ("监察预警", "/staff/supervision/alerts/", False),
         ("督办", "/staff/supervision/orders/", False),
+        ("问责", "/staff/supervision/accountability/", False),
         ("事项管理", "/staff/catalog/", True),
         ("审计日志", "/staff/audit/", False),
         ("工作日历", "/staff/calendar/", False),
@@ -71,6 +78,7 @@ def test_the_longest_matching_entry_is_active():
         ("办件", "/staff/cases/", False),
         ("监察预警", "/staff/supervision/alerts/", False),
         ("督办", "/staff/supervision/orders/", False),
+        ("问责", "/staff/supervision/accountability/", False),
         ("办事指南", "/items/", False),
     ]
 
