@@ -364,15 +364,13 @@ def _text(value: str, field: str, missing: str) -> str:
     return value
 
 
-def _state_error(alert: Alert, action: str) -> InvalidState:
+def _state_error(alert: Alert) -> InvalidState:
+    """Final alerts cannot change; an explained one cannot be explained again."""
     label = str(AlertState(alert.state).label)
     if alert.state in FINAL_STATES:
         message = _("该预警已处理（%(state)s），处理结果不能再更改。") % {"state": label}
     else:
-        message = _("该预警当前为“%(state)s”，不能%(action)s。") % {
-            "state": label,
-            "action": action,
-        }
+        message = _("该预警当前为“%(state)s”，不能再作说明。") % {"state": label}
     return InvalidState(message, code="alert_state", field="state")
 
 
@@ -437,7 +435,7 @@ def alert_explain(
             raise PermissionDenied(_("只有责任部门的工作人员可以对预警作出情况说明。"))
         _check_version(alert, expected_version)
         if alert.state != AlertState.OPEN:
-            raise _state_error(alert, _("再作说明"))
+            raise _state_error(alert)
         text = _text(text, "text", _("请填写情况说明。"))
         old = alert.state
         alert.state = AlertState.EXPLAINED
@@ -457,7 +455,9 @@ def _handle(
     expected_version: int | None,
     to: AlertState,
     action: str,
-    verb: str,
+    denied: str,
+    missing: str,
+    event: str,
 ) -> Alert:
     scope = actor_scope(actor)
     with transaction.atomic():
@@ -465,13 +465,11 @@ def _handle(
         if not alert_visible(scope=scope, alert=alert):
             raise NotFound(_("预警不存在或无权查看。"), field="alert_id")
         if not alert_may_handle(scope=scope, alert=alert):
-            raise PermissionDenied(
-                _("只有预警所在区划的效能监察人员可以%(verb)s预警。") % {"verb": verb}
-            )
+            raise PermissionDenied(denied)
         _check_version(alert, expected_version)
         if alert.state in FINAL_STATES:
-            raise _state_error(alert, verb)
-        reason = _text(reason, "reason", _("请填写%(verb)s理由。") % {"verb": verb})
+            raise _state_error(alert)
+        reason = _text(reason, "reason", missing)
         old = alert.state
         alert.state = to
         alert.handled_by_id = scope.staff_id
@@ -479,7 +477,7 @@ def _handle(
         alert.handling_reason = reason
         _save(alert, "state", "handled_by", "handled_at", "handling_reason")
         _audit(actor, action, alert, old, reason=reason)
-        _tell_department(alert, _("预警已%(verb)s") % {"verb": verb})
+        _tell_department(alert, event)
     return alert
 
 
@@ -494,7 +492,9 @@ def alert_confirm(
         expected_version=expected_version,
         to=AlertState.CONFIRMED,
         action=ALERT_CONFIRMED,
-        verb=_("确认"),
+        denied=_("只有预警所在区划的效能监察人员可以确认预警。"),
+        missing=_("请填写确认理由。"),
+        event=_("预警已确认"),
     )
 
 
@@ -510,5 +510,7 @@ def alert_dismiss(
         expected_version=expected_version,
         to=AlertState.DISMISSED,
         action=ALERT_DISMISSED,
-        verb=_("撤销"),
+        denied=_("只有预警所在区划的效能监察人员可以撤销预警。"),
+        missing=_("请填写撤销理由。"),
+        event=_("预警已撤销"),
     )
