@@ -439,3 +439,17 @@ def test_the_periodic_job_escalates_through_its_task(o):
     assert tasks.orders_escalate_overdue() == 1
     assert tasks.orders_escalate_overdue() == 0
     assert Alert.objects.filter(rule="order_escalated", region=o.city).count() == 1
+
+
+def test_escalation_queries_do_not_grow_with_the_number_of_orders(o):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    issue(o)
+    with CaptureQueriesContext(connection) as one:
+        assert orders_escalate_overdue(now=DUE + dt.timedelta(minutes=1)) == 1
+    for n in range(5):
+        issue(o, subject=f"第{n}件", at=START + dt.timedelta(days=1))
+    with CaptureQueriesContext(connection) as five:
+        assert orders_escalate_overdue(now=DUE + dt.timedelta(days=3)) == 5
+    assert len(five.captured_queries) == len(one.captured_queries)
