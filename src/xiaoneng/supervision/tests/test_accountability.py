@@ -642,3 +642,17 @@ def test_monthly_job_drafts_last_months_bulletin_once(o):
     assert issued.pk == draft.pk
     assert issued.number == "2026年第1期"
     assert "草稿" not in _pdf_text(selectors.bulletin_pdf(issued))
+
+
+def test_the_monthly_draft_runs_through_its_periodic_task(o):
+    from xiaoneng.schedule import _resolve, periodic_jobs
+
+    job = next(j for j in periodic_jobs() if j.name == "supervision-bulletins-draft")
+    assert job.task == "xiaoneng.supervision.tasks.accountability_bulletins_draft"
+    with time_machine.travel(at("2026-05-01 00:30"), tick=False):
+        assert _resolve(job.task)() == 2
+        assert _resolve(job.task)() == 0
+    assert sorted(Bulletin.objects.values_list("region__code", "period_start", "period_end")) == [
+        (o.city.code, dt.date(2026, 4, 1), dt.date(2026, 4, 30)),
+        (o.county.code, dt.date(2026, 4, 1), dt.date(2026, 4, 30)),
+    ]

@@ -18,6 +18,7 @@ from xiaoneng.org.models import Role, Staff
 from xiaoneng.org.tests import factories as org
 from xiaoneng.supervision.models import AccountabilityAction, AlertLevel, AlertState, Bulletin
 from xiaoneng.supervision.services import accountability as services
+from xiaoneng.web.navigation import nav_for_user
 
 from .test_accountability import Org, _pdf_text, alert, at, make_org, record
 
@@ -59,6 +60,9 @@ def test_the_list_shows_each_actor_their_actions(o):
     assert client(None).get(URL).status_code == 302
     assert client(o.head).get(f"{URL}new/").status_code == 403
     assert client(o.county_supervisor).get(f"{URL}{city.pk}/").status_code == 404
+    # the header links the page for every staff member
+    entries = [(str(e.label), e.url, e.active) for e in nav_for_user(o.clerk.user, URL)]
+    assert ("问责", URL, True) in entries
 
 
 def test_record_from_an_alert_page_then_revoke(o):
