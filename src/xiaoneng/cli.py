@@ -167,6 +167,62 @@ def cmd_supervise(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from django.core.management import call_command
+
+    from xiaoneng.core.errors import DomainError
+    from xiaoneng.demo.simulate import simulate
+
+    call_command("migrate", interactive=False, verbosity=0)
+    try:
+        summary = simulate(
+            days=args.days,
+            cases_per_day=args.cases_per_day,
+            seed=args.seed,
+            start=args.start,
+            mix=dict(args.mix),
+            documents=args.documents,
+            items=args.item,
+        )
+    except DomainError as exc:
+        return _fail(exc.message)
+    print(summary.text())
+    return 0
+
+
+def _bounded_int(low: int, high: int, what: str) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{what}应为{low}到{high}之间的整数：{text}")
+        return value
+
+    return parse
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期格式应为 YYYY-MM-DD：{text}") from None
+
+
+def _mix_pair(text: str) -> tuple[str, float]:
+    name, sep, raw = text.partition("=")  # the name is checked by the simulation
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"应为 名称=比例（如 late=0.3）：{text}")
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"比例应为0到1之间的数：{text}")
+    return name.strip(), value
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     from django.core.management import execute_from_command_line
 
@@ -235,6 +291,51 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("supervise", "电子监察：扫描预警与超期 / supervision sweep of deadlines", cmd_supervise)
     p.add_argument("--once", action="store_true", help="只扫描一次 / run one sweep")
+
+    p = add(
+        "simulate",
+        "模拟示范市若干工作日的办件（写入当前配置的数据库）/ simulate the demo city "
+        "for some working days (writes into the configured database)",
+        cmd_simulate,
+    )
+    p.epilog = (
+        "在全新的演示数据库上运行（空库先生成演示数据；已有非演示办件则拒绝）；同一种子结果相同。"
+        " / Runs on a fresh demo database (an empty one is seeded first; one holding other"
+        " cases is refused); a seed always gives the same summary."
+    )
+    p.add_argument(
+        "--days", required=True, type=_bounded_int(1, 250, "天数"), help="工作日数 / working days"
+    )
+    p.add_argument(
+        "--cases-per-day",
+        required=True,
+        type=_bounded_int(1, 5000, "每日办件数"),
+        help="每个工作日的申请件数 / applications per working day",
+    )
+    p.add_argument(
+        "--seed", type=_bounded_int(0, 2**31 - 1, "种子"), default=1, help="随机种子 / seed"
+    )
+    p.add_argument("--start", type=_day, help="第一天（默认接续数据库）/ first day (YYYY-MM-DD)")
+    p.add_argument(
+        "--mix",
+        action="append",
+        default=[],
+        type=_mix_pair,
+        metavar="NAME=FRACTION",
+        help="行为比例，如 fee_mistake=1、late=0.3 / behaviour fraction (repeatable)",
+    )
+    p.add_argument(
+        "--item",
+        action="append",
+        default=[],
+        metavar="CODE",
+        help="只申请这些事项（编码前缀，如 990C0041）/ only these items (code prefix)",
+    )
+    p.add_argument(
+        "--documents",
+        action="store_true",
+        help="同时生成书面通知书PDF（较慢）/ also render the PDF notices (slower)",
+    )
 
     p = add("manage", "Django 管理命令 / Django management commands", cmd_manage)
     p.add_argument("rest", nargs=argparse.REMAINDER)
