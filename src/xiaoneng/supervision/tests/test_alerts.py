@@ -7,11 +7,13 @@ handling and scope tests create alert rows directly (they are about handling, no
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db import connection, connections
 
 from xiaoneng.audit.models import AuditEvent
 from xiaoneng.cases import services as case_services
@@ -112,7 +114,7 @@ def make_alert(
         staff=staff,
         facts={"超期": "2个工作日"},
         raised_at=raised_at,
-        notified_at=raised_at,
+        notified_at=extra.pop("notified_at", raised_at),
         **extra,
     )
 
@@ -252,6 +254,34 @@ def test_an_intake_alert_is_the_receiving_clerks_and_its_department_heads(
     subjects = selectors.alert_subjects([alert])
     assert subjects[alert.pk].label == f"办件 {case.number}（受理时限）"
     assert subjects[alert.pk].case_number == case.number
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_notifiers_tell_each_alert_once():
+    if connection.vendor != "postgresql":
+        pytest.skip("parallel transactions need PostgreSQL")
+    g = land()
+    for i in range(60):
+        make_alert(g.east_dept, staff=g.east_clerk, subject_id=f"c{i}", notified_at=None)
+    barrier = threading.Barrier(2)
+    done: list[int] = []
+
+    def notify() -> None:
+        try:
+            barrier.wait()
+            done.append(services.alerts_notify_pending(limit=10))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=notify) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(done) == 60
+    assert len(inbox(g.east_clerk)) == 60
+    assert len(inbox(g.east_head)) == 60
+    assert AuditEvent.objects.filter(action=services.ALERT_NOTIFIED).count() == 60
 
 
 # --------------------------------------------------------------------------- explain
