@@ -453,3 +453,23 @@ def test_escalation_queries_do_not_grow_with_the_number_of_orders(o):
     with CaptureQueriesContext(connection) as five:
         assert orders_escalate_overdue(now=DUE + dt.timedelta(days=3)) == 5
     assert len(five.captured_queries) == len(one.captured_queries)
+
+
+@pytest.mark.parametrize("state", list(OrderState.values))
+@pytest.mark.parametrize("action", ["reply", "accept", "return"])
+def test_every_state_and_action(state, action):
+    from xiaoneng.supervision.services.orders import _check_transition
+
+    allowed = {
+        ("issued", "reply"): "replied",
+        ("returned", "reply"): "replied",
+        ("replied", "accept"): "accepted",
+        ("replied", "return"): "returned",
+    }
+    order = SupervisionOrder(number="DB-1", state=state)
+    if (state, action) in allowed:
+        assert _check_transition(order, action) == allowed[(state, action)]
+    else:
+        with pytest.raises(InvalidState) as exc:
+            _check_transition(order, action)
+        assert exc.value.code == "order_state"
