@@ -278,3 +278,35 @@ def test_api_score_effects_and_bulletins(o):
         {"region_code": o.city.code, "period_start": "2026-02-01", "period_end": "2026-02-28"},
     )
     assert denied.status_code == 403
+
+
+def _queries(c: Client, url: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert c.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_list_pages_cost_the_same_for_3_or_12_rows(o):
+    sup = client(o.supervisor)
+    for _ in range(3):
+        record(o, kind="admonition", staff=o.clerk, alert_ids=[alert(o.market).pk])
+    services.bulletin_issue(
+        actor=o.office.user,
+        region=o.city,
+        period_start=dt.date(2026, 4, 1),
+        period_end=dt.date(2026, 4, 2),
+    )
+    few = (_queries(sup, URL), _queries(sup, f"{API}/actions"), _queries(sup, f"{URL}bulletins/"))
+    for _ in range(9):
+        record(o, kind="admonition", staff=o.clerk, alert_ids=[alert(o.market).pk])
+    services.bulletin_issue(
+        actor=o.office.user,
+        region=o.city,
+        period_start=dt.date(2026, 3, 1),
+        period_end=dt.date(2026, 3, 31),
+    )
+    many = (_queries(sup, URL), _queries(sup, f"{API}/actions"), _queries(sup, f"{URL}bulletins/"))
+    assert many == few
