@@ -48,6 +48,7 @@ class FeeEvent(StrEnum):
     PAYMENT_REJECTED = "cases.payment_callback_rejected"
     PAYMENT_CANCELLED = "cases.payment_cancelled"
     PAYMENT_REFUNDED = "cases.payment_refunded"
+    PAYMENT_COUNTER = "cases.payment_counter_recorded"
 
 
 def audit_case(actor: Any, action: str, case: Case, **payload: Any) -> None:

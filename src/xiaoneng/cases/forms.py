@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from xiaoneng.catalog.models import Item, SpecialKind
 from xiaoneng.core.errors import DomainError
 
-from .models import ApplicantKind, CaseState, DecisionOutcome, TaskState
+from .models import COUNTER_METHODS, ApplicantKind, CaseState, DecisionOutcome, TaskState
 
 _REQUIRED = {"required": _("此项为必填项。")}
 
@@ -284,6 +284,18 @@ class FeeAssessForm(forms.Form):
             ("", "—"),
             *((str(f.pk), f"{f.name}（{f.amount}{f.unit or _('元')}）") for f in item.fees.all()),
         ]
+
+
+class CounterPaymentForm(forms.Form):
+    """窗口缴费: money taken at the counter; the service checks the amount is what is due."""
+
+    amount = forms.CharField(label=_("实收金额（元）"), max_length=20, error_messages=_REQUIRED)
+    method = forms.ChoiceField(
+        label=_("缴费方式"),
+        choices=[("", "—"), *((m.value, m.label) for m in COUNTER_METHODS)],
+        error_messages=_REQUIRED,
+    )
+    receipt_number = forms.CharField(label=_("票据号码"), max_length=64, error_messages=_REQUIRED)
 
 
 class RefundForm(forms.Form):

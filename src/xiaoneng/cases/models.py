@@ -621,12 +621,28 @@ class PaymentState(models.TextChoices):
     REFUNDED = "refunded", _("已退款")
 
 
+class PaymentMethod(models.TextChoices):
+    ONLINE = "online", _("网上支付")
+    CASH = "cash", _("现金")
+    BANK_CARD = "bank_card", _("银行卡（POS）")
+    QR_CODE = "qr_code", _("扫码支付")
+
+
+#: Methods a clerk records at the counter (the money is taken there, not via the gateway).
+COUNTER_METHODS = (PaymentMethod.CASH, PaymentMethod.BANK_CARD, PaymentMethod.QR_CODE)
+
+
 class Payment(models.Model):
-    """One payment order at the payment gateway for the fees outstanding on a case."""
+    """One payment for the fees outstanding on a case: an order at the payment gateway
+    (``method`` online), or money taken at the counter and recorded by the clerk."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="payments")
     reference = models.CharField(_("支付单号"), max_length=64, unique=True)
     gateway = models.CharField(_("支付渠道"), max_length=64)
+    method = models.CharField(
+        _("支付方式"), max_length=16, choices=PaymentMethod.choices, default=PaymentMethod.ONLINE
+    )
+    receipt_number = models.CharField(_("票据号码"), max_length=64, blank=True)
     gateway_reference = models.CharField(_("渠道交易号"), max_length=128, blank=True)
     pay_url = models.CharField(_("支付链接"), max_length=500, blank=True)
     amount = models.DecimalField(_("金额（元）"), max_digits=12, decimal_places=2)
@@ -656,6 +672,9 @@ class Payment(models.Model):
                 condition=Q(state__in=PaymentState.values), name="cases_payment_state_valid"
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="cases_payment_amount_gt_0"),
+            models.CheckConstraint(
+                condition=Q(method__in=PaymentMethod.values), name="cases_payment_method_valid"
+            ),
             models.CheckConstraint(
                 condition=~Q(state="paid") | Q(paid_at__isnull=False),
                 name="cases_payment_paid_has_date",

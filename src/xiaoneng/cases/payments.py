@@ -9,6 +9,10 @@ implementing :class:`PaymentGateway`; default :class:`SimulatedGateway`). The fl
    marks the payment and its fees paid — idempotently (a gateway repeats callbacks); a
    forged signature or a wrong amount is refused and recorded (audit event + counter);
 3. :func:`payment_refund` gives the money back through the gateway.
+
+At the counter, :func:`payment_record_counter` records money the clerk took there (cash,
+bank card, a scan at the POS) against its receipt number: the same exact-amount rule, no
+gateway involved.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from xiaoneng.org.selectors import actor_scope
 
 from . import rules
 from .fees import CENT, FEE_ROLES, FeeEvent, audit_case, money
-from .models import Case, CaseFee, Payment, PaymentState
+from .models import COUNTER_METHODS, Case, CaseFee, Payment, PaymentMethod, PaymentState
 
 DEFAULT_GATEWAY = "xiaoneng.cases.payments.SimulatedGateway"
 DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:8000"
@@ -296,9 +300,12 @@ def payment_refund(*, actor: Any, reference: str, reason: str) -> Payment:
             % {"state": payment.get_state_display()},
             code="payment_not_paid",
         )
-    refund_reference = payment_gateway().refund(
-        reference=payment.reference, amount=payment.paid_amount or payment.amount, reason=reason
-    )
+    if payment.method == PaymentMethod.ONLINE:
+        refund_reference = payment_gateway().refund(
+            reference=payment.reference, amount=payment.paid_amount or payment.amount, reason=reason
+        )
+    else:  # taken at the counter: the money is handed back there, against this number
+        refund_reference = f"{payment.reference}R"
     payment.state = PaymentState.REFUNDED
     payment.refunded_at = timezone.now()
     payment.refund_reference = refund_reference
@@ -306,4 +313,80 @@ def payment_refund(*, actor: Any, reference: str, reason: str) -> Payment:
     payment.save(update_fields=["state", "refunded_at", "refund_reference", "refund_reason"])
     CaseFee.objects.filter(payment=payment).update(payment=None, paid_at=None)
     audit_case(actor, FeeEvent.PAYMENT_REFUNDED, case, payment=payment.reference)
+    return payment
+
+
+@transaction.atomic
+def payment_record_counter(
+    *, actor: Any, case: Case, amount: Any, method: str, receipt_number: str
+) -> Payment:
+    """Record fees paid at the counter (implementing department's staff with a fee role).
+
+    The amount must be exactly what is outstanding (Art. 59: the published standard, no
+    more, no less); the receipt number (the non-tax revenue receipt) is required. An open
+    gateway order for the same fees is cancelled, so the applicant cannot pay twice.
+    """
+    case = _lock_case(case)
+    scope = actor_scope(actor)
+    if scope.staff_id is None or not (
+        scope.has_role(*FEE_ROLES) and case.department_id in scope.department_ids
+    ):
+        raise PermissionDenied(_("只有实施主体的工作人员可以登记窗口缴费。"))
+    if case.state in rules.FINAL_STATES:
+        raise InvalidState(
+            _("办件已%(state)s，不能缴费。") % {"state": case.get_state_display()},
+            code="case_closed",
+        )
+    errors = FieldErrorCollector()
+    paid = money(amount, field="amount", errors=errors)
+    if method not in COUNTER_METHODS:
+        errors.add("method", _("请选择窗口缴费方式（现金、银行卡或扫码支付）。"))
+    receipt_number = (receipt_number or "").strip()
+    if not receipt_number:
+        errors.add("receipt_number", _("请填写缴费票据号码。"))
+    elif Payment.objects.filter(receipt_number=receipt_number, state=PaymentState.PAID).exists():
+        errors.add("receipt_number", _("该票据号码已登记过缴费。"))
+    errors.raise_if_any()
+    fees = list(
+        CaseFee.objects.filter(case=case, paid_at__isnull=True, amount__gt=0).order_by("pk")
+    )
+    if not fees:
+        raise InvalidState(_("本办件没有待缴纳的费用。"), code="nothing_to_pay")
+    due = sum((f.amount for f in fees), Decimal("0")).quantize(CENT)
+    if paid != due:
+        raise ValidationFailed(
+            _("实收金额%(paid)s元与应缴金额%(due)s元不一致。") % {"paid": paid, "due": due},
+            field="amount",
+            code="amount_mismatch",
+        )
+    for open_payment in Payment.objects.filter(case=case, state=PaymentState.PENDING):
+        open_payment.state = PaymentState.CANCELLED
+        open_payment.save(update_fields=["state"])
+        audit_case(actor, FeeEvent.PAYMENT_CANCELLED, case, payment=open_payment.reference)
+    now = timezone.now()
+    serial = Payment.objects.filter(case=case).count() + 1
+    payment = Payment.objects.create(
+        case=case,
+        reference=f"PAY{case.number.replace('-', '')}{serial:02d}",
+        gateway="counter",
+        method=PaymentMethod(method),
+        receipt_number=receipt_number,
+        amount=due,
+        fee_ids=[f.pk for f in fees],
+        state=PaymentState.PAID,
+        started_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_at=now,
+        paid_at=now,
+        paid_amount=due,
+    )
+    CaseFee.objects.filter(pk__in=payment.fee_ids).update(payment=payment, paid_at=now)
+    audit_case(
+        actor,
+        FeeEvent.PAYMENT_COUNTER,
+        case,
+        payment=payment.reference,
+        amount=str(due),
+        method=str(method),
+        receipt_number=receipt_number,
+    )
     return payment

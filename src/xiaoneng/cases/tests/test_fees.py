@@ -352,3 +352,36 @@ def test_two_callbacks_at_once_confirm_once(world, paid_item):
     assert {type(r) for r in results} == {Payment}
     assert {r.paid_at for r in results} == {Payment.objects.get().paid_at}
     assert len(events("cases.payment_confirmed")) == 1
+
+
+def test_counter_payment_cancels_the_open_online_order_and_refunds_at_the_counter(world):
+    item = world.item_with(fees=FEES)
+    case = accepted(world, item=item)
+    fees.case_fee_assess(case=case, actor=world.clerk.user, fee=fee(item, "检验费"))
+    online = payments.payment_start(actor=world.applicant, case=case)
+    paid = payments.payment_record_counter(
+        actor=world.clerk.user,
+        case=case,
+        amount="120.50",
+        method="qr_code",
+        receipt_number="FS2026000200",
+    )
+    online.refresh_from_db()
+    assert online.state == "cancelled"  # the applicant cannot pay twice
+    assert (paid.state, paid.gateway, paid.method) == ("paid", "counter", "qr_code")
+    assert fees.case_fee_outstanding(case=case) == Decimal("0.00")
+    with pytest.raises(ValidationFailed) as reused:
+        payments.payment_record_counter(
+            actor=world.clerk.user,
+            case=case,
+            amount="0",
+            method="cash",
+            receipt_number="FS2026000200",
+        )
+    assert reused.value.errors[0].message == "该票据号码已登记过缴费。"
+    refunded = payments.payment_refund(
+        actor=world.clerk.user, reference=paid.reference, reason="申请人撤回"
+    )
+    assert (refunded.state, refunded.refund_reference) == ("refunded", f"{paid.reference}R")
+    assert fees.case_fee_outstanding(case=case) == Decimal("120.50")
+    assert Payment.objects.filter(state="paid").count() == 0

@@ -230,3 +230,88 @@ def test_staff_refund_from_the_case_page(client, world, paid_item, case):
     assert done.status_code == 302
     payment.refresh_from_db()
     assert (payment.state, payment.refund_reason) == ("refunded", "撤回申请")
+
+
+def counter_url(case):
+    return f"/staff/cases/{case.number}/payment_counter/"
+
+
+def test_counter_payment_form_only_for_the_departments_fee_staff(client, world, paid_item, case):
+    fees.case_fee_assess(case=case, actor=world.clerk.user, fee=fee(paid_item, "检验费"))
+    client.force_login(world.clerk.user)
+    body = html(client.get(f"/staff/cases/{case.number}/"))
+    assert 'id="action-payment_counter"' in body
+    assert 'value="120.50"' in body  # prefilled with what is due
+    # an assisting department's approver sees the case but may not take its money
+    client.force_login(world.approver_b.user)
+    page = client.get(f"/staff/cases/{case.number}/")
+    assert 'id="action-payment_counter"' not in html(page)
+    refused = client.post(
+        counter_url(case),
+        {
+            "payment_counter-amount": "120.50",
+            "payment_counter-method": "cash",
+            "payment_counter-receipt_number": "FS2026000123",
+        },
+    )
+    assert refused.status_code in (403, 404)
+    assert not Payment.objects.exists()
+    assert fees.case_fee_outstanding(case=case) == Decimal("120.50")
+
+
+def test_counter_payment_makes_the_licence_issuable(client, world, paid_item, case):
+    fees.case_fee_assess(case=case, actor=world.clerk.user, fee=fee(paid_item, "检验费"))
+    client.force_login(world.clerk.user)
+    done = client.post(
+        counter_url(case),
+        {
+            "payment_counter-amount": "120.50",
+            "payment_counter-method": "bank_card",
+            "payment_counter-receipt_number": "FS2026000123",
+        },
+    )
+    assert done.status_code == 302
+    payment = Payment.objects.get()
+    assert (payment.state, payment.method, payment.receipt_number, payment.paid_amount) == (
+        "paid",
+        "bank_card",
+        "FS2026000123",
+        Decimal("120.50"),
+    )
+    page = html(client.get(f"/staff/cases/{case.number}/"))
+    assert "已登记窗口缴费120.50元（银行卡（POS），票据号FS2026000123）。" in page
+    assert 'id="action-payment_counter"' not in page  # nothing left to pay
+    assert "窗口缴费" in page  # in the history
+    case = finish_process(world, case)
+    services.case_decide(case=case, actor=world.approver_a.user, outcome="grant")
+    client.force_login(world.approver_a.user)
+    issued = client.post(
+        f"/staff/cases/{case.number}/licence_issue/",
+        {
+            "licence_issue-name": "食品经营许可证",
+            "licence_issue-scope": "预包装食品销售",
+            "licence_issue-valid_from": "2026-03-06",
+        },
+    )
+    assert issued.status_code == 302
+    assert Licence.objects.get().case_id == case.pk
+
+
+def test_counter_payment_bad_input_changes_nothing(client, world, paid_item, case):
+    fees.case_fee_assess(case=case, actor=world.clerk.user, fee=fee(paid_item, "检验费"))
+    client.force_login(world.clerk.user)
+    missing = client.post(counter_url(case), {"payment_counter-amount": "120.50"})
+    assert missing.status_code == 422
+    assert "此项为必填项。" in html(missing)
+    wrong = client.post(
+        counter_url(case),
+        {
+            "payment_counter-amount": "100",
+            "payment_counter-method": "cash",
+            "payment_counter-receipt_number": "FS2026000124",
+        },
+    )
+    assert wrong.status_code == 422
+    assert "实收金额100.00元与应缴金额120.50元不一致。" in html(wrong)
+    assert not Payment.objects.exists()
+    assert fees.case_fee_outstanding(case=case) == Decimal("120.50")
