@@ -392,6 +392,8 @@ class CaseFacts:
     #: grant / refuse / "" (no decision)
     decision: str = ""
     decided_on_the_spot: bool = False
+    #: the decision is deemed by law (Art. 50: renewal not decided in time)
+    decision_deemed: bool = False
     decided_by_id: int | None = None
     decision_legal_basis: str = ""
     refusal_basis: str = ""
@@ -504,7 +506,8 @@ def step_out_of_order(case: CaseFacts) -> list[Finding]:
     """流程异常 (环节跳跃) — the process steps were not done in order: a step started or done
     while an earlier step never started; a step started before the one before it finished;
     or a decision while a step is unfinished (unless a step recommended refusal, which
-    legitimately skips the rest) or before the last step finished (§5.1)."""
+    legitimately skips the rest, or the decision is deemed by law) or before the last step
+    finished (§5.1)."""
     steps = sorted((s for s in case.steps if not s.is_intake), key=lambda s: s.position)
     problems: list[dict[str, Any]] = []
     for i, step in enumerate(steps):
@@ -529,7 +532,8 @@ def step_out_of_order(case: CaseFacts) -> list[Finding]:
                         "previous_done": _iso(before.completed_at),
                     }
                 )
-    if case.decided_at is not None and not case.decided_on_the_spot and steps:
+    by_law = case.decided_on_the_spot or case.decision_deemed
+    if case.decided_at is not None and not by_law and steps:
         open_steps = [s.position for s in steps if s.state != "done"]
         if open_steps and not case.refusal_recommended:
             problems.append({"decision": _iso(case.decided_at), "open_steps": open_steps})

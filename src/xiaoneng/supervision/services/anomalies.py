@@ -101,6 +101,7 @@ _CASE_FIELDS = (
     "statutory_timer__limit_unit",
     "statutory_timer__due_at",
     "decision_record__on_the_spot",
+    "decision_record__deemed",
     "decision_record__decided_by",
     "decision_record__legal_basis",
     "supplement_notice__issued_at",
@@ -120,13 +121,15 @@ def case_facts(case_ids: Sequence[int]) -> list[CaseFacts]:
     """The facts of the given cases: four queries for any number of cases (cases with their
     decision, supplement notice and limit timers; steps; fees; supplement notice events),
     a fifth for the regions' calendars when a case has a supplement notice."""
-    rows = list(Case.objects.filter(pk__in=case_ids).values(*_CASE_FIELDS))
+    rows = list(Case.objects.filter(pk__in=case_ids).order_by().values(*_CASE_FIELDS))
     if not rows:
         return []
     ids = [r["pk"] for r in rows]
     steps: dict[int, list[StepFacts]] = defaultdict(list)
-    for s in CaseStep.objects.filter(case_id__in=ids).values(
-        "case_id", "position", "name", "state", "is_intake", "activated_at", "completed_at"
+    for s in (
+        CaseStep.objects.filter(case_id__in=ids)
+        .order_by()
+        .values("case_id", "position", "name", "state", "is_intake", "activated_at", "completed_at")
     ):
         steps[s["case_id"]].append(
             StepFacts(
@@ -139,20 +142,24 @@ def case_facts(case_ids: Sequence[int]) -> list[CaseFacts]:
             )
         )
     fees: dict[int, list[FeeFacts]] = defaultdict(list)
-    for f in CaseFee.objects.filter(case_id__in=ids).values(
-        "pk",
-        "case_id",
-        "case__item",
-        "name",
-        "quantity",
-        "amount",
-        "exempt",
-        "deviation_reason",
-        "assessed_by_id",
-        "fee__item",
-        "fee__amount",
-        "fee__basis",
-        "fee__exemption_allowed",
+    for f in (
+        CaseFee.objects.filter(case_id__in=ids)
+        .order_by()
+        .values(
+            "pk",
+            "case_id",
+            "case__item",
+            "name",
+            "quantity",
+            "amount",
+            "exempt",
+            "deviation_reason",
+            "assessed_by_id",
+            "fee__item",
+            "fee__amount",
+            "fee__basis",
+            "fee__exemption_allowed",
+        )
     ):
         fees[f["case_id"]].append(
             FeeFacts(
@@ -213,6 +220,7 @@ def case_facts(case_ids: Sequence[int]) -> list[CaseFacts]:
                 completed_at=r["completed_at"],
                 decision=r["decision"],
                 decided_on_the_spot=bool(r["decision_record__on_the_spot"]),
+                decision_deemed=bool(r["decision_record__deemed"]),
                 decided_by_id=r["decision_record__decided_by"],
                 decision_legal_basis=r["decision_record__legal_basis"] or "",
                 refusal_basis=r["refusal_basis"],

@@ -174,6 +174,8 @@ def test_a_decision_with_an_open_step_skips_it_unless_a_step_recommended_refusal
         step(3, "pending", None, None),
     )
     assert codes(with_(steps=skipped_by_law, refusal_recommended=True)) == []
+    # a renewal deemed granted (Art. 50) closes the open steps by law
+    assert codes(with_(steps=steps, decision_deemed=True)) == []
     # a case still in process with its later steps waiting is fine
     assert codes(with_(steps=steps, decided_at=None, decision="", state="processing")) == []
 
