@@ -1095,12 +1095,12 @@ def _working_days(calendar: WorkCalendar, start: dt.date, days: int) -> list[dt.
         result = [first]
         while len(result) < days:
             result.append(calendar.next_workday(result[-1]))
-        # the limits of the last day's cases reach some weeks further
-        calendar.add_working_days(result[-1], 60)
+        # limits running past the loaded years wait for the next year's schedule
+        # (timers in state calendar_missing), as they would in production
     except NoCalendarData as exc:
         years = sorted(calendar.years)
         raise SimulationRefused(
-            f"工作日历只载入了{years[0]}—{years[-1]}年：{days}个工作日（及其后的办理期限）"
+            f"工作日历只载入了{years[0]}—{years[-1]}年：从{start}起{days}个工作日"
             "超出了日历范围。请减少天数、提前开始日期，或先用 xiaoneng calendar load 载入下一年。",
             field="days",
         ) from exc
