@@ -1,16 +1,8 @@
 """Handling of alerts: responsibility, notification, explain / confirm / dismiss.
 
-Responsibility. The deadline sweep inserts bare alerts (timer, rule, level, region); the
-first notification run fills in what the alert is about and who answers for it, from the
-timer's subject:
-
-* a step's task (``cases.casetask``): the task's department and its assignee (none while
-  nobody has claimed it);
-* a case limit (``cases.case``): the case's department; for the intake limit the clerk who
-  received it (first-inquiry), for the other limits the staff member handling the case's
-  open task in that department, if someone claimed one;
-* a special procedure: the case's department and the staff member who started it;
-* any other alert that names a case but no department: the case's department.
+Responsibility: each source of alerts says who answers for them (the deadline sweep from
+the timer's subject, the anomaly rules from the case); an alert that names only a case
+answers to the case's department.
 
 Notification (:func:`alerts_notify_pending`): each alert once, to its responsible person
 and the head of the responsible department (the head only when there is no person), as an
@@ -33,7 +25,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -41,8 +32,7 @@ from django.utils.translation import gettext as _
 from xiaoneng.audit.models import AuditEvent
 from xiaoneng.audit.registry import audit_registry
 from xiaoneng.audit.services import audit_record, audit_record_many
-from xiaoneng.cases import rules as case_rules
-from xiaoneng.cases.models import Case, CaseTask, SpecialProcedureRecord, StepState, TaskState
+from xiaoneng.cases.models import Case
 from xiaoneng.core.errors import (
     Conflict,
     InvalidState,
@@ -56,10 +46,7 @@ from xiaoneng.org.selectors import actor_scope
 
 from ..models import Alert, AlertLevel, AlertState
 from ..selectors.alerts import (
-    CASE_SUBJECT,
     FINAL_STATES,
-    SPECIAL_SUBJECT,
-    TASK_SUBJECT,
     alert_may_explain,
     alert_may_handle,
     alert_subjects,
@@ -97,70 +84,19 @@ NOTIFY_BATCH = 500
 # --------------------------------------------------------------------------- responsibility
 
 
-def _digits(values: Iterable[str]) -> list[int]:
-    return [int(v) for v in values if str(v).isdigit()]
-
-
 def _assign_responsibility(alerts: list[Alert]) -> None:
-    """Fill ``case``, ``department`` and ``staff`` of alerts that have no department yet
-    (in memory; the caller saves). A few queries for the whole batch."""
-    todo = [a for a in alerts if a.department_id is None]
+    """An alert that names a case but no department answers to the case's department (in
+    memory; the caller saves). The sources fill in who answers for their alerts (the
+    sweep from the timer's subject, the anomaly rules from the case); this is the fallback
+    for a source that only knows the case."""
+    todo = [a for a in alerts if a.department_id is None and a.case_id is not None]
     if not todo:
         return
-    ids: dict[str, set[str]] = {}
+    departments = dict(
+        Case.objects.filter(pk__in={a.case_id for a in todo}).values_list("pk", "department_id")
+    )
     for a in todo:
-        ids.setdefault(a.subject_type, set()).add(a.subject_id)
-    tasks = {
-        row[0]: row[1:]
-        for row in CaseTask.objects.filter(pk__in=_digits(ids.get(TASK_SUBJECT, ()))).values_list(
-            "pk", "case_id", "department_id", "assignee_id", "state"
-        )
-    }
-    specials = {
-        row[0]: row[1:]
-        for row in SpecialProcedureRecord.objects.filter(
-            pk__in=_digits(ids.get(SPECIAL_SUBJECT, ()))
-        ).values_list("pk", "case_id", "case__department_id", "started_by_id")
-    }
-    case_ids = set(_digits(ids.get(CASE_SUBJECT, ()))) | {
-        a.case_id for a in todo if a.case_id is not None
-    }
-    cases = {
-        row[0]: row[1:]
-        for row in Case.objects.filter(pk__in=case_ids).values_list(
-            "pk", "department_id", "agent_id"
-        )
-    }
-    # Who handles each case now: the claimed open task of the case's own department.
-    handling: dict[int, int] = {}
-    for case_id, assignee_id in (
-        CaseTask.objects.filter(
-            case_id__in=case_ids,
-            state=TaskState.CLAIMED,
-            step__state=StepState.ACTIVE,
-            department_id=F("case__department_id"),
-        )
-        .order_by("case_id", "-is_lead", "step__position", "position")
-        .values_list("case_id", "assignee_id")
-    ):
-        if assignee_id is not None:
-            handling.setdefault(case_id, assignee_id)
-    for a in todo:
-        sid = int(a.subject_id) if a.subject_id.isdigit() else None
-        kind = a.timer.kind if a.timer_id and a.timer else ""
-        if a.subject_type == TASK_SUBJECT and sid in tasks:
-            case_id, department_id, assignee_id, state = tasks[sid]
-            a.case_id, a.department_id = case_id, department_id
-            a.staff_id = assignee_id if state == TaskState.CLAIMED else None
-        elif a.subject_type == SPECIAL_SUBJECT and sid in specials:
-            a.case_id, a.department_id, a.staff_id = specials[sid]
-        elif a.subject_type == CASE_SUBJECT and sid in cases:
-            department_id, agent_id = cases[sid]
-            a.case_id, a.department_id = sid, department_id
-            a.staff_id = agent_id if kind == case_rules.TIMER_INTAKE else handling.get(sid)
-        elif a.case_id in cases:
-            a.department_id = cases[a.case_id][0]
-            a.staff_id = a.staff_id or handling.get(a.case_id)
+        a.department_id = departments.get(a.case_id)
 
 
 # --------------------------------------------------------------------------- notification
@@ -231,7 +167,9 @@ def _notify_batch(limit: int) -> int:
         if not alerts:
             return 0
         now = timezone.now()
+        before = {a.pk: (a.case_id, a.department_id, a.staff_id) for a in alerts}
         _assign_responsibility(alerts)
+        assigned = [a for a in alerts if (a.case_id, a.department_id, a.staff_id) != before[a.pk]]
         departments = {
             pk: (name, head_id)
             for pk, name, head_id in Department.objects.filter(
@@ -260,6 +198,7 @@ def _notify_batch(limit: int) -> int:
                 names.get(a.staff_id or 0, ""),
                 _("监察预警"),
             )
+            link = alert_link(a)
             for pk in told:
                 sends.append(
                     {
@@ -268,7 +207,7 @@ def _notify_batch(limit: int) -> int:
                         "kind": f"supervision.alert.{a.level}",
                         "subject": title,
                         "body": body,
-                        "link": alert_link(a),
+                        "link": link,
                     }
                 )
             if not told:
@@ -288,7 +227,9 @@ def _notify_batch(limit: int) -> int:
                     },
                 }
             )
-        Alert.objects.bulk_update(alerts, ["case", "department", "staff", "notified_at"])
+        Alert.objects.filter(pk__in=list(before)).update(notified_at=now)
+        if assigned:  # (bulk_update builds a CASE per row: only for the rows that changed)
+            Alert.objects.bulk_update(assigned, ["case", "department", "staff"])
         audit_record_many(records=records)
         _send_after_commit(sends)
     return len(alerts)

@@ -256,6 +256,30 @@ def test_an_intake_alert_is_the_receiving_clerks_and_its_department_heads(
     assert subjects[alert.pk].case_number == case.number
 
 
+@pytest.mark.django_db
+def test_an_alert_that_names_only_a_case_goes_to_the_cases_department(
+    clock, django_capture_on_commit_callbacks
+):
+    w = make_world()
+    case = w.submit()
+    alert = Alert.objects.create(
+        rule="fee_deviates",
+        level="yellow",
+        subject_type="cases.case",
+        subject_id=str(case.pk),
+        region=case.region,
+        case=case,
+        raised_at=START,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.alerts_notify_pending() == 1
+    alert.refresh_from_db()
+    assert (alert.department_id, alert.staff_id, alert.notified_at) == (w.lead.pk, None, START)
+    [(_subject, body, _link)] = inbox(w.head)
+    assert body.startswith(f"监察预警：办件 {case.number}，")
+    assert "责任人：未确定" in body
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_notifiers_tell_each_alert_once():
     if connection.vendor != "postgresql":
