@@ -96,7 +96,7 @@ def _assign_responsibility(alerts: list[Alert]) -> None:
         Case.objects.filter(pk__in={a.case_id for a in todo}).values_list("pk", "department_id")
     )
     for a in todo:
-        a.department_id = departments.get(a.case_id)
+        a.department_id = departments.get(a.case_id or 0)
 
 
 # --------------------------------------------------------------------------- notification
