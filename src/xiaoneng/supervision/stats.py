@@ -88,7 +88,7 @@ def early_q(prefix: str = "") -> Q:
 
 
 def _bump_day(region_id: int, department_id: int, day: dt.date, **deltas: int) -> None:
-    deltas = {k: v for k, v in deltas.items() if v}
+    deltas = {k: int(v) for k, v in deltas.items() if v}  # bools counted as 0 / 1
     if not deltas:
         return
     key = {"region_id": region_id, "department_id": department_id, "day": day}
