@@ -60,6 +60,8 @@ RULE_DELIVERY_WARNING = "delivery_warning"
 RULE_DELIVERY_OVERDUE = "delivery_overdue"
 RULE_ORDER_WARNING = "order_warning"
 RULE_ORDER_OVERDUE = "order_overdue"
+RULE_RECTIFICATION_WARNING = "rectification_warning"
+RULE_RECTIFICATION_OVERDUE = "rectification_overdue"
 
 # anomaly rules (rule alerts: no timer)
 RULE_FEE_NOT_PUBLISHED = "fee_not_published"
@@ -75,6 +77,8 @@ RULE_RECORDED_AFTER_THE_FACT = "recorded_after_the_fact"
 
 #: Timer kind of a supervision order's reply deadline (the orders area starts it).
 TIMER_ORDER = "supervision.order"
+#: Timer kind of an ordered rectification's deadline (责令限期整改, the accountability area).
+TIMER_RECTIFICATION = "accountability_rectification"
 
 CASE_SUBJECT = "cases.case"
 FEE_SUBJECT = "cases.casefee"
@@ -210,6 +214,20 @@ RULES: dict[str, Rule] = {
             _SWEEP,
         ),
         _rule(
+            RULE_RECTIFICATION_WARNING,
+            AlertLevel.YELLOW,
+            _("限期整改即将到期"),
+            "§5.2 黄牌 责令限期整改",
+            _SWEEP,
+        ),
+        _rule(
+            RULE_RECTIFICATION_OVERDUE,
+            AlertLevel.RED,
+            _("逾期未完成整改"),
+            "§5.2 黄牌 责令限期整改",
+            _SWEEP,
+        ),
+        _rule(
             RULE_FEE_NOT_PUBLISHED,
             AlertLevel.RED,
             _("收取未公布或无依据的费用"),
@@ -305,6 +323,8 @@ TIMER_KIND_RULES: dict[tuple[str, str], str] = {
     (case_rules.TIMER_DELIVERY, AlertLevel.RED): RULE_DELIVERY_OVERDUE,
     (TIMER_ORDER, AlertLevel.YELLOW): RULE_ORDER_WARNING,
     (TIMER_ORDER, AlertLevel.RED): RULE_ORDER_OVERDUE,
+    (TIMER_RECTIFICATION, AlertLevel.YELLOW): RULE_RECTIFICATION_WARNING,
+    (TIMER_RECTIFICATION, AlertLevel.RED): RULE_RECTIFICATION_OVERDUE,
 }
 
 #: Generic code per level (timer kinds no rule names).

@@ -61,6 +61,7 @@ from ..models import (
     BulletinState,
     SanctionGrade,
 )
+from ..rules import TIMER_RECTIFICATION
 from ..selectors.accountability import action_entry, period_actions
 
 __all__ = [
@@ -91,7 +92,7 @@ class AccountabilityEvent(StrEnum):
 
 #: Roles that record and revoke actions and issue bulletins (within their region subtree).
 ACCOUNTABILITY_ROLES = (Role.SUPERVISOR, Role.LEADERSHIP_OFFICE)
-RECTIFICATION_TIMER = "accountability_rectification"
+RECTIFICATION_TIMER = TIMER_RECTIFICATION
 RECTIFICATION_SUBJECT = "supervision.accountabilityaction"
 DEFAULT_RECTIFICATION_LIMIT = Limit.parse("15个工作日")
 

@@ -24,8 +24,9 @@ from xiaoneng.clock import ClockError
 from xiaoneng.deadlines.calendars import calendar_for_region
 from xiaoneng.deadlines.models import Timer, TimerStatus
 
-from ..models import Alert, AlertLevel, SupervisionOrder, SweepRun
+from ..models import AccountabilityAction, Alert, AlertLevel, SupervisionOrder, SweepRun
 from ..rules import REMINDER_KINDS, reminder_cutoff, timer_rule
+from .accountability import RECTIFICATION_SUBJECT
 
 __all__ = ["FULL_SWEEP_EVERY", "SAFETY_MARGIN", "supervision_sweep"]
 
@@ -56,7 +57,8 @@ def _responsible(rows: list[_Row]) -> dict[tuple[str, str], Responsible]:
       limits (when claimed), the decider for the licence delivery;
     * a step (task) limit: the task's department and assignee;
     * a special procedure: the case's department and whoever started it;
-    * a supervision order's reply: the department it was sent to (and its case, if any).
+    * a supervision order's reply: the department it was sent to (and its case, if any);
+    * an ordered rectification (责令限期整改): the department and person it was ordered on.
     """
     wanted: dict[str, set[str]] = defaultdict(set)
     for _pk, _kind, subject_type, subject_id, _region in rows:
@@ -93,6 +95,11 @@ def _responsible(rows: list[_Row]) -> dict[tuple[str, str], Responsible]:
         "pk", "case_id", "department_id"
     ):
         out[(ORDER_SUBJECT, str(pk))] = (case_id, department_id, None)
+    rectification_ids = _ids(wanted.get(RECTIFICATION_SUBJECT, ()))
+    for pk, department_id, staff_id in AccountabilityAction.objects.filter(
+        pk__in=rectification_ids
+    ).values_list("pk", "department_id", "staff_id"):
+        out[(RECTIFICATION_SUBJECT, str(pk))] = (None, department_id, staff_id)
     return out
 
 

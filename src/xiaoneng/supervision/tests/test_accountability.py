@@ -285,6 +285,12 @@ def test_ordered_rectification_runs_a_timer_that_the_sweep_watches(o):
     assert supervision_sweep(now=timer.due_at + dt.timedelta(minutes=1)) >= 1
     red = Alert.objects.get(timer=timer, level="red")
     assert red.subject_id == str(action.pk)
+    # the department (and person) ordered to rectify answer for it
+    assert (red.rule, red.department_id, red.staff_id) == (
+        "rectification_overdue",
+        action.department_id,
+        action.staff_id,
+    )
     done = services.action_rectification_done(
         actor=o.supervisor.user, action=action, note="已整改并报告"
     )
