@@ -77,6 +77,7 @@ from xiaoneng.org.models import (
 )
 from xiaoneng.org.selectors import actor_scope
 from xiaoneng.org.services import staff_set_absent
+from xiaoneng.supervision import rules as supervision_rules
 from xiaoneng.supervision import services as supervision_services
 from xiaoneng.supervision.models import Alert, AlertLevel
 
@@ -137,7 +138,10 @@ class Mix:
 # --------------------------------------------------------------------------- summary
 
 
-_LEVEL_LABELS: dict[str, str] = {AlertLevel.YELLOW: "黄 yellow", AlertLevel.RED: "红 red"}
+def _level_label(level: str) -> str:
+    if level in AlertLevel.values:
+        return f"{AlertLevel(level).label} ({level})"
+    return level
 
 
 @dataclass
@@ -192,7 +196,8 @@ class Summary:
         if not self.alerts:
             lines.append("  无 (none)")
         for (rule, level), n in sorted(self.alerts.items()):
-            lines.append(f"  {rule:<28}{_LEVEL_LABELS.get(level, level):<10}{n:>6}")
+            name = supervision_rules.RULES[rule].label if rule in supervision_rules.RULES else ""
+            lines.append(f"  {name} ({rule})  {_level_label(level)}  {n}")
         lines.append(f"按时办结率 (on-time rate)：{rate(self.on_time, self.decided)}")
         lines.append(f"提前办结率 (early-completion rate)：{rate(self.early, self.decided)}")
         lines.append("模拟行为 (behaviour)：")
