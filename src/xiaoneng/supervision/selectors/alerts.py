@@ -13,9 +13,8 @@ Who may do what (:func:`alert_actions`, re-checked by the services):
 * ``confirm`` / ``dismiss``: a supervisor whose region covers the alert's region, while it is
   open or explained (confirmed and dismissed are final).
 
-Rule labels: :mod:`xiaoneng.supervision.rules` has no labels yet, so :data:`RULE_LABELS`
-here names the rules in Chinese; labels that ``rules.RULE_LABELS`` defines (once it does)
-take precedence.
+Rule labels come from :data:`xiaoneng.supervision.rules.RULE_LABELS` (the one table of
+rules); a code it does not know is shown as is.
 """
 
 from __future__ import annotations
@@ -46,7 +45,6 @@ __all__ = [
     "ALERT_OBJECT_TYPE",
     "FINAL_STATES",
     "HANDLING_ROLES",
-    "RULE_LABELS",
     "SUPERVISING_ROLES",
     "AlertSubject",
     "alert_actions",
@@ -72,12 +70,6 @@ HANDLING_ROLES = (Role.SUPERVISOR,)
 
 FINAL_STATES = frozenset({AlertState.CONFIRMED, AlertState.DISMISSED})
 
-#: Chinese names of the rules (rule code → label); see the module docstring.
-RULE_LABELS: dict[str, Any] = {
-    rules.RULE_DEADLINE_WARNING: gettext_lazy("办理时限即将到期"),
-    rules.RULE_DEADLINE_OVERDUE: gettext_lazy("超过办理时限"),
-}
-
 _TIMER_KIND_LABELS: dict[str, Any] = {
     case_rules.TIMER_INTAKE: gettext_lazy("受理时限"),
     case_rules.TIMER_PROMISED: gettext_lazy("承诺办结时限"),
@@ -95,8 +87,7 @@ SPECIAL_SUBJECT = "cases.specialprocedurerecord"
 
 def rule_label(code: str) -> str:
     """The Chinese name of a rule code (the code itself for a rule nobody named)."""
-    shared: Mapping[str, Any] = getattr(rules, "RULE_LABELS", None) or {}
-    label = shared.get(code) or RULE_LABELS.get(code)
+    label = rules.RULE_LABELS.get(code)
     return str(label) if label else code
 
 

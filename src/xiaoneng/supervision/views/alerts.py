@@ -57,9 +57,8 @@ STATE_BADGES: dict[str, str] = {
 
 
 def _rule_choices() -> list[tuple[str, str]]:
-    codes = {*selectors.RULE_LABELS, *(getattr(rules, "RULE_LABELS", None) or {})}
-    labelled = sorted(((c, selectors.rule_label(c)) for c in codes), key=lambda c: c[1])
-    return [("", _("全部规则")), *labelled]
+    """Every rule, in the order of the rules table (deadline rules first, then anomalies)."""
+    return [("", _("全部规则")), *((c, str(label)) for c, label in rules.RULE_LABELS.items())]
 
 
 class AlertFilterForm(forms.Form):
