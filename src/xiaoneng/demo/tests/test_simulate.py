@@ -99,11 +99,15 @@ def test_absent_staff_come_back_and_a_second_run_is_refused(demo):
     assert "模拟时间不能倒流" in str(backwards.value.message)
 
 
-def test_an_empty_database_is_seeded_first_at_the_default_start():
-    summary = _run(days=1, cases_per_day=2, seed=5)
-    assert summary.seeded is True
-    assert summary.first_day == DEFAULT_START
-    assert summary.cases == 2
+def test_the_command_seeds_an_empty_database_first_and_prints_the_summary(capsys):
+    assert main(["simulate", "--days", "1", "--cases-per-day", "2", "--seed", "5"]) == 0
+    out = capsys.readouterr().out
+    # an empty database is seeded at the default start, a Monday
+    assert f"种子 seed 5，{DEFAULT_START} — {DEFAULT_START}" in out
+    assert "已先生成演示数据 (demo city seeded first)" in out
+    assert "办件 (cases)：2" in out
+    assert "吞吐 (throughput)" in out
+    assert Case.objects.exclude(idempotency_key__startswith="demo-case-").count() == 2
 
 
 @pytest.mark.parametrize(
