@@ -23,6 +23,13 @@ database always gives the same summary (only the wall-time figures differ).
 late approvers, absent A posts whose B backup steps in, special procedures that pause the
 clock, extensions, fee mistakes with their reason, the green channel, refusals). A late
 approver acts after the step's limit: the sweep's yellow and red alerts follow.
+
+**Cost.** What bounds the rate is the platform itself, not the engine: on the 2-core dev VM
+(SQLite) ``--days 5 --cases-per-day 40`` took 29 s of process CPU for 200 cases (≈ 7 cases
+per CPU-second, ≈ 145 ms each). Of that, the hourly tick (sweep, alert notices, periodic
+jobs) is about a quarter; the rest is the services' own work with their after-commit
+subscribers (anomaly rules, dashboard counters, notices), ≈ 10–35 ms per action. The PDF
+notices are left out unless ``documents=True`` (they would add 0.1–0.25 s each).
 """
 
 from __future__ import annotations
