@@ -28,8 +28,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import File, Form, Header, Query, Router, Status, UploadedFile
 
-from xiaoneng.catalog.models import Item, ItemState, LimitUnit, SpecialKind
+from xiaoneng.catalog.models import LimitUnit, SpecialKind
 from xiaoneng.catalog.models import SpecialProcedure as CatalogSpecialProcedure
+from xiaoneng.catalog.selectors import item_get_published
 from xiaoneng.clock import Limit
 from xiaoneng.clock import LimitUnit as ClockUnit
 from xiaoneng.core.errors import NotFound, Unauthenticated, ValidationFailed
@@ -156,18 +157,6 @@ def _task(request: HttpRequest, task_id: int) -> CaseTask:
     if task is None:
         raise NotFound(_("任务不存在或无权查看。"), field="task_id")
     return task
-
-
-def _published_item(code: str) -> Item:
-    """The published version of ``code`` (the case keeps this exact version row)."""
-    item = (
-        Item.objects.select_related("department__region")
-        .filter(code=(code or "").strip(), state=ItemState.PUBLISHED)
-        .first()
-    )
-    if item is None:
-        raise NotFound(_("事项“%(code)s”不存在或未发布。") % {"code": code}, field="item_code")
-    return item
 
 
 def _form_data(text: str) -> dict[str, Any] | None:
@@ -512,7 +501,7 @@ def case_submit(
     ``requirement_ids`` (same order) say which required material each file is."""
     case = services.case_submit(
         actor=_actor(request),
-        item=_published_item(payload.item_code),
+        item=item_get_published(code=payload.item_code, guide=False, field="item_code"),
         applicant=_applicant_in(payload),
         materials=_uploads(materials, payload.requirement_ids),
         form_data=_form_data(payload.form_data),
@@ -540,7 +529,7 @@ def case_receive(
     )
     case = services.case_receive(
         actor=_actor(request),
-        item=_published_item(payload.item_code),
+        item=item_get_published(code=payload.item_code, guide=False, field="item_code"),
         applicant=applicant,
         materials=_uploads(materials, payload.requirement_ids),
         form_data=_form_data(payload.form_data),

@@ -85,11 +85,18 @@ def item_search(
     )
 
 
-def item_get_published(*, code: str) -> Item:
-    """The published version of ``code`` with all its children, or :class:`NotFound`."""
-    item = _with_guide(Item.objects.filter(code=code, state=ItemState.PUBLISHED)).first()
+def item_get_published(*, code: str, guide: bool = True, field: str = "code") -> Item:
+    """The published version of ``code``, or :class:`NotFound` (on ``field``).
+
+    With ``guide`` (a guide page) all its children come with it; without (to apply for
+    it: the case keeps this exact version row) only its department and region, in one
+    query — the case's process and materials are read from the version's own cache.
+    """
+    qs = Item.objects.filter(code=(code or "").strip(), state=ItemState.PUBLISHED)
+    qs = _with_guide(qs) if guide else qs.select_related("department__region")
+    item = qs.first()
     if item is None:
-        raise NotFound(_("事项“%(code)s”不存在或未发布。") % {"code": code}, field="code")
+        raise NotFound(_("事项“%(code)s”不存在或未发布。") % {"code": code}, field=field)
     return item
 
 

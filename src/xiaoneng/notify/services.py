@@ -32,6 +32,7 @@ __all__ = [
     "CODE_TTL_SECONDS",
     "RateLimited",
     "message_mark_read",
+    "notify_message_add",
     "notify_send",
     "verification_code_issue",
     "verification_code_purge",
@@ -101,27 +102,57 @@ def _send(
 
 def _store(messages: list[Message], deliveries: list[Delivery]) -> None:
     """Save the in-site messages and the delivery records: one transaction (one commit)
-    when all goes well, else each on its own so one bad row loses nothing else."""
+    when all goes well, else each on its own so one bad row loses nothing else.
+
+    A single row outside any transaction is one autocommitted INSERT (atomic by itself:
+    no BEGIN / COMMIT round trips); inside the caller's transaction it gets a savepoint so
+    a failure cannot break the caller."""
     rows: list[Message | Delivery] = [*messages, *deliveries]
     if not rows:
         return
-    try:
-        with transaction.atomic():
-            for row in rows:
-                row.save(force_insert=True)
-        return
-    except Exception:
-        logger.warning("notify rows could not be saved together; saving them one by one")
+    if len(rows) > 1:
+        try:
+            with transaction.atomic():
+                for row in rows:
+                    row.save(force_insert=True)
+            return
+        except Exception:
+            logger.warning("notify rows could not be saved together; saving them one by one")
     for row in rows:
         row.pk = None
         try:
-            with transaction.atomic():
+            if connection.in_atomic_block:
+                with transaction.atomic():
+                    row.save(force_insert=True)
+            else:
                 row.save(force_insert=True)
         except Exception:
             if isinstance(row, Message):
                 logger.exception("in-site message %s to user %s failed", row.kind, row.recipient_id)
             else:
                 logger.exception("could not record the %s delivery of %s", row.channel, row.kind)
+
+
+def _message(*, user_id: int, kind: str, subject: str, body: str, link: str) -> Message:
+    return Message(
+        recipient_id=user_id, kind=kind[:64], subject=subject[:200], body=body, link=link[:500]
+    )
+
+
+def notify_message_add(
+    *, user_id: int, kind: str, subject: str, body: str, link: str = ""
+) -> Message:
+    """Put an in-site message in the user's inbox as part of the caller's transaction.
+
+    For a service that reports its own change: the message is one more INSERT in the
+    change's transaction, so it appears exactly when the change commits (and never if it
+    rolls back) without a transaction of its own after the commit. Outside a transaction
+    it is one autocommitted INSERT. Sends nothing; SMS and e-mail go through
+    :func:`notify_send` after the commit.
+    """
+    message = _message(user_id=user_id, kind=kind, subject=str(subject), body=str(body), link=link)
+    message.save(force_insert=True)
+    return message
 
 
 def notify_send(
@@ -145,15 +176,7 @@ def notify_send(
     messages: list[Message] = []
     deliveries: list[Delivery] = []
     if user_id is not None:
-        messages.append(
-            Message(
-                recipient_id=user_id,
-                kind=kind[:64],
-                subject=subject[:200],
-                body=body,
-                link=link[:500],
-            )
-        )
+        messages.append(_message(user_id=user_id, kind=kind, subject=subject, body=body, link=link))
     if mobile:
         text = f"{subject}：{body}" if subject and body else (body or subject)
         deliveries.append(
