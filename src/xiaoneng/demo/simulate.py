@@ -589,14 +589,23 @@ class _Engine:
         uploads = [_upload(name, pk) for name, pk in self.required[item.pk]]
         if profile.online:
             applicant = rng.choice(self.roster.online)
-            case = case_services.case_submit(actor=applicant, item=item, materials=uploads)
-            self.stats["online"] += 1
+            channel = "online"
+            submitted = self.attempt(
+                lambda: case_services.case_submit(actor=applicant, item=item, materials=uploads)
+            )
         else:
             clerk = rng.choice(self.roster.clerks[item.department_id])
-            case = case_services.case_receive(
-                actor=clerk, item=item, applicant=_person(rng, n), materials=uploads
+            person = _person(rng, n)
+            channel = "window"
+            submitted = self.attempt(
+                lambda: case_services.case_receive(
+                    actor=clerk, item=item, applicant=person, materials=uploads
+                )
             )
-            self.stats["window"] += 1
+        if submitted is None:
+            return
+        case: Case = submitted
+        self.stats[channel] += 1
         self.profiles[case.pk] = profile
         if profile.green_channel and case.department_id in self.roster.green:
             actor = self.roster.green[case.department_id]
