@@ -26,6 +26,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import (
     BigIntegerField,
+    CharField,
     Count,
     IntegerField,
     OuterRef,
@@ -126,41 +127,40 @@ def _live_filter(state: str, now: dt.datetime) -> Q:
     raise ValueError(state)
 
 
-def _timer_filter(state: str, now: dt.datetime) -> Q:
-    """:func:`_live_filter` on the timer itself."""
-    running = Q(status=TimerStatus.RUNNING)
-    if state == "red":
-        return running & Q(due_at__lte=now)
-    if state == "yellow":
-        return running & Q(warn_at__lte=now, due_at__gt=now)
-    if state == "paused":
-        return Q(status=TimerStatus.PAUSED)
-    raise ValueError(state)
-
-
 def _live_counts(
-    state: str, now: dt.datetime, regions: list[int] | None
-) -> list[tuple[int | None, int | None, int]]:
-    """(department, first-inquiry staff, count) of the open cases in ``state``.
+    kind: str, now: dt.datetime, regions: list[int] | None
+) -> list[tuple[str, int | None, int | None, int]]:
+    """(state, department, first-inquiry staff, count) of the open cases.
 
-    Read from the promised timers in that state (the partial indexes on running timers'
-    ``due_at`` / ``warn_at``, or ``(status, region)``), their case found through the index
-    on ``cases_case.promised_timer_id``: the cost follows the crossed (or paused) timers.
-    Joining the other way round lets the planner hash-join a scan of every case.
+    ``kind`` "crossed": one pass over the running promised timers whose warning time has
+    passed (the partial index on ``warn_at``; a timer's warning never comes after its due
+    time), red if also past due, else yellow; "paused": the paused ones (``(status,
+    region)``). Each timer's case is found through the index on
+    ``cases_case.promised_timer_id`` (a correlated look-up): the cost follows the crossed or
+    paused timers. Joining the other way round lets the planner hash-join a scan of every
+    case.
     """
-    timers = _in_regions(Timer.objects.filter(_timer_filter(state, now)), regions).filter(
-        kind=TIMER_PROMISED
-    )
+    if kind == "crossed":
+        timers = Timer.objects.filter(status=TimerStatus.RUNNING, warn_at__lte=now).annotate(
+            live_state=SqlCase(
+                When(due_at__lte=now, then=V("red")), default=V("yellow"), output_field=CharField()
+            )
+        )
+    else:
+        timers = Timer.objects.filter(status=TimerStatus.PAUSED).annotate(
+            live_state=V("paused", output_field=CharField())
+        )
+    timers = _in_regions(timers.filter(kind=TIMER_PROMISED), regions)
     case = Case.objects.filter(promised_timer_id=OuterRef("pk")).order_by()
     return list(
         timers.annotate(
             case_department=Subquery(case.values("department_id")[:1]),
             case_agent=Subquery(case.values("agent_id")[:1]),
         )
-        .values("case_department", "case_agent")
+        .values("live_state", "case_department", "case_agent")
         .annotate(n=Count("pk"))
         .order_by()
-        .values_list("case_department", "case_agent", "n")
+        .values_list("live_state", "case_department", "case_agent", "n")
     )
 
 
@@ -277,8 +277,8 @@ def _dashboard(scope: Scope, now: dt.datetime | None) -> Dashboard:
     # live states, driven from the crossed / paused promised timers (partial indexes), each
     # joined to its case by the case's ``promised_timer`` key (a nested loop per timer)
     agents: dict[str, Counter[int]] = {"red": Counter(), "yellow": Counter()}
-    for state in ("red", "yellow", "paused"):
-        for dept_id, agent_id, n in _live_counts(state, now, regions):
+    for kind in ("crossed", "paused"):
+        for state, dept_id, agent_id, n in _live_counts(kind, now, regions):
             if dept_id is None:  # a promised timer no case points to any more
                 continue
             setattr(row(dept_id), state, getattr(row(dept_id), state) + n)
