@@ -148,6 +148,23 @@ def _name(index: int) -> str:
     return _SURNAMES[index % len(_SURNAMES)] + _GIVEN[(index * 7) % len(_GIVEN)]
 
 
+#: A head's role by department key (others approve: they sign their department's work).
+HEAD_ROLES = {"jw": ("supervisor",), "xnb": ("leadership_office",)}
+
+
+def _head_title(dept: DepartmentSpec) -> str:
+    if dept.name.endswith("局"):
+        return "局长"
+    if dept.name.endswith("支队"):
+        return "支队长"
+    return "主任"
+
+
+def head_username(dept: DepartmentSpec) -> str:
+    label = "city" if dept.region == CITY_CODE else COUNTY_LABELS[dept.region]
+    return f"head_{label}_{dept.key}"
+
+
 def _staff_specs() -> tuple[StaffSpec, ...]:
     rows: list[tuple[str, str, str, tuple[str, ...], str, str | None, str]] = []
 
@@ -207,6 +224,17 @@ def _staff_specs() -> tuple[StaffSpec, ...]:
         add(f"supervisor_{label}", region, "jw", ("supervisor",), "效能监察室主任")
         add(f"leadership_{label}", region, "xnb", ("leadership_office",), "效能办副主任")
         add(f"admin_{label}", region, "spj", ("platform_admin",), "信息化股股长")
+
+    # --- heads (负责人): approve their department's extensions, hear of its alerts --------
+    # Added last so every earlier account keeps its generated name.
+    for dept in DEPARTMENTS:
+        add(
+            head_username(dept),
+            dept.region,
+            dept.key,
+            HEAD_ROLES.get(dept.key, ("approver",)),
+            _head_title(dept),
+        )
 
     return tuple(
         StaffSpec(

@@ -151,6 +151,20 @@ def _staff(
     return staff
 
 
+def _heads(
+    actor: User,
+    departments: dict[tuple[str, str], Department],
+    staff: dict[str, Staff],
+    result: SeedResult,
+) -> None:
+    for spec in orgdata.DEPARTMENTS:
+        dept = departments[(spec.region, spec.key)]
+        if dept.head_id is None:
+            head = staff[orgdata.head_username(spec)]
+            org_services.department_head_set(actor=actor, department=dept, staff=head)
+            result.bump("department heads")
+
+
 def _chiefs_and_backups(actor: User, staff: dict[str, Staff], result: SeedResult) -> None:
     chiefs = set(ChiefRepresentative.objects.values_list("staff_id", flat=True))
     primaries = set(BackupPair.objects.values_list("primary_id", flat=True))
@@ -225,6 +239,7 @@ _LABELS = {
     "departments": "部门 departments",
     "staff": "工作人员 staff",
     "role grants": "角色授予 role grants",
+    "department heads": "部门负责人 department heads",
     "chief representatives": "首席代表 chief representatives",
     "backup pairs": "AB岗 backup pairs",
     "windows": "窗口 windows",
@@ -241,6 +256,7 @@ def seed_demo() -> str:
         regions = _regions(admin, result)
         departments = _departments(admin, regions, result)
         staff = _staff(admin, departments, result)
+        _heads(admin, departments, staff, result)
         _chiefs_and_backups(admin, staff, result)
         _windows(admin, regions, departments, staff, result)
         _catalog(admin, result)

@@ -265,7 +265,9 @@ class _Roster:
     clerks: dict[int, list[User]]
     posts: dict[int, list[_Post]]
     green: dict[int, User]
-    head: User | None
+    #: who approves a department's extensions: its head (负责人), else the platform admin
+    heads: dict[int, User]
+    admin: User | None
     online: list[User]
     staff_users: dict[int, User]
     backup_of: dict[int, Staff]
@@ -315,14 +317,18 @@ def _roster() -> _Roster:
         for p in BackupPair.objects.select_related("backup__user").order_by("pk")
     }
     backups = {p.backup_id for p in BackupPair.objects.all()}
+    heads = {d.pk: d.head_id for d in departments if d.head_id is not None}
+    head_ids = set(heads.values())
     posts: dict[int, list[_Post]] = {}
     for s in staff:
-        if s.pk in backups or not scopes[s.pk].roles & {Role.APPROVER}:
+        # heads sign extensions; the A/B posts do the department's approvals
+        if s.pk in backups or s.pk in head_ids or not scopes[s.pk].roles & {Role.APPROVER}:
             continue
         posts.setdefault(s.department_id, []).append(_Post(s, pairs.get(s.pk)))
-    head = next((s.user for s in staff if scopes[s.pk].everything), None)
-    if head is None:
-        head = User.objects.filter(is_superuser=True).order_by("pk").first()
+    admin = next((s.user for s in staff if scopes[s.pk].everything), None)
+    if admin is None:
+        admin = User.objects.filter(is_superuser=True).order_by("pk").first()
+    by_pk = {s.pk: s.user for s in staff}
     online = [
         a.user
         for a in Applicant.objects.filter(mobile__in=[spec.mobile for spec in orgdata.APPLICANTS])
@@ -333,7 +339,8 @@ def _roster() -> _Roster:
         clerks=clerks,
         posts=posts,
         green=green,
-        head=head,
+        heads={dept: by_pk[pk] for dept, pk in heads.items() if pk in by_pk},
+        admin=admin,
         online=online,
         staff_users={s.pk: s.user for s in staff},
         backup_of={a: b for a, b in pairs.items() if b.is_active},
@@ -799,7 +806,7 @@ class _Engine:
             )
 
     def on_extension_decide(self, event: _Event, case: Case, profile: _Profile) -> None:
-        head = self.roster.head
+        head = self.roster.heads.get(case.department_id) or self.roster.admin
         if head is not None and self.attempt(
             lambda: case_services.extension_approve(
                 request=event.data["request"], actor=head, note="同意延期"

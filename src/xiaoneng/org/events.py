@@ -7,6 +7,7 @@ class OrgEvent(StrEnum):
     REGION_CREATED = "org.region_created"
     DEPARTMENT_CREATED = "org.department_created"
     DEPARTMENT_UPDATED = "org.department_updated"
+    DEPARTMENT_HEAD_SET = "org.department_head_set"
     STAFF_CREATED = "org.staff_created"
     ROLE_GRANTED = "org.role_granted"
     ROLE_REVOKED = "org.role_revoked"

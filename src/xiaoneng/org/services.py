@@ -202,6 +202,34 @@ def staff_create(
 
 
 @transaction.atomic
+def department_head_set(*, actor: Any, department: Department, staff: Staff | None) -> Department:
+    """Name the department's head (负责人): approves its extensions, hears of its alerts.
+
+    The head is an active member of that department; ``None`` clears the post.
+    """
+    department = (
+        Department.objects.select_for_update().select_related("region").get(pk=department.pk)
+    )
+    _require_admin(actor, region=department.region)
+    if staff is not None and (staff.department_id != department.pk or not staff.is_active):
+        raise ValidationFailed(
+            _("部门负责人须是本部门在职工作人员。"), field="head", code="not_member"
+        )
+    previous = department.head_id
+    department.head = staff
+    department.save(update_fields=["head"])
+    audit_record(
+        actor=actor,
+        action=OrgEvent.DEPARTMENT_HEAD_SET,
+        obj=department,
+        region_code=department.region.code,
+        department_id=department.pk,
+        payload={"old": previous, "new": staff.pk if staff else None},
+    )
+    return department
+
+
+@transaction.atomic
 def staff_grant_role(*, actor: Any, staff: Staff, role: str) -> StaffRole:
     if role not in Role.values:
         raise ValidationFailed(_("未知角色：%(role)s") % {"role": role}, field="role")

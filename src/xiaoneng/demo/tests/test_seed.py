@@ -352,3 +352,16 @@ def test_a_deleted_demo_case_is_made_again_and_only_it(seed):
     assert "申请人 applicants" not in summary
     assert _case("received").state == "received"
     assert Case.objects.count() == 6
+
+
+def test_every_department_has_a_head_of_its_own():
+    seed_demo()
+    departments = Department.objects.select_related("head__department")
+    assert departments.count() == 30
+    for dept in departments:
+        assert dept.head is not None, dept.name
+        assert dept.head.department_id == dept.pk
+    market = Department.objects.get(name="示范市市场监督管理局")
+    assert (market.head.user.username, market.head.title) == ("head_city_scj", "局长")
+    # heads sign extensions: they are not A/B posts in the approval queues
+    assert not BackupPair.objects.filter(primary__in=[d.head for d in departments]).exists()

@@ -163,3 +163,21 @@ def test_platform_admin_create_rejects_weak_password():
     user = services.platform_admin_create(username="root", password="Str0ng-pass-2026")
     assert user.is_superuser
     assert actor_scope(user).everything
+
+
+def test_department_head_is_a_member_set_by_an_admin_and_audited():
+    dept = factories.department()
+    head = factories.staff(roles=[Role.APPROVER], department_=dept)
+    outsider = factories.staff(roles=[Role.APPROVER])
+    clerk = factories.staff(roles=[Role.CLERK], department_=dept)
+    with pytest.raises(ValidationFailed) as exc:
+        services.department_head_set(actor=None, department=dept, staff=outsider)
+    assert exc.value.field == "head"
+    assert "本部门在职工作人员" in str(exc.value.message)
+    with pytest.raises(PermissionDenied):
+        services.department_head_set(actor=clerk.user, department=dept, staff=head)
+    assert Department.objects.get(pk=dept.pk).head_id is None
+    services.department_head_set(actor=None, department=dept, staff=head)
+    assert Department.objects.get(pk=dept.pk).head_id == head.pk
+    event = AuditEvent.objects.filter(action="org.department_head_set").get()
+    assert event.payload == {"old": None, "new": head.pk}
