@@ -10,8 +10,13 @@ The written notices (PDF documents, one per submit / accept / decision / licence
 rendered by the ``cases.documents`` audit subscriber after commit, or — with
 ``XN_CASE_DOCUMENTS_AFTER_COMMIT = False`` — by the periodic ``documents_issue_pending``
 job. The main figures are for the second setup (the ten actions and their notices; the
-PDFs then cost their own, separately measured, worker time); a shorter run then measures
-lifecycles with the PDFs rendered inline after each commit.
+PDFs then cost their own, separately measured, worker time). Other apps' *background*
+audit subscribers (the supervision anomaly check) run on a Celery worker in production
+and are left out of the main figures too; their in-request subscribers (the supervision
+dashboard counters) are counted. A shorter run then measures lifecycles with every
+background subscriber inline after each commit (the embedded default without a broker),
+and one lifecycle is counted with the cases app's own work only (statements and Python
+function calls).
 
 Runs in a throwaway database (SQLite file ``bench-cases.sqlite3`` under ``XN_DATA_DIR``, or
 the PostgreSQL database named by ``XN_DATABASE_URL`` — use ``xn_bench_cases``: it is
@@ -187,6 +192,30 @@ def _documents(on: bool) -> None:
         audit_registry.unsubscribe(subscribers.DOCUMENTS_SUBSCRIBER)
 
 
+_background_subs: dict[str, list] = {}  # type: ignore[type-arg]
+
+
+def _background(on: bool) -> None:
+    """Other apps' background subscribers (the supervision anomaly check…): with a Celery
+    broker — production — they run on a worker, not after the action's commit in the
+    request; off for the main figures, like the PDFs, and on for the embedded-default run."""
+    from xiaoneng.audit.registry import audit_registry
+
+    if on:
+        for name, subs in _background_subs.items():
+            audit_registry.subscribe(*[s.action for s in subs], name=name, background=True)(
+                subs[0].handler
+            )
+        _background_subs.clear()
+        return
+    for action in sorted(audit_registry.actions()):
+        for sub in audit_registry.subscriptions_for(action):
+            if sub.background and not sub.name.startswith("cases."):
+                _background_subs.setdefault(sub.name, []).append(sub)
+    for name in _background_subs:
+        audit_registry.unsubscribe(name)
+
+
 def main() -> None:
     old_name = connection.settings_dict["NAME"]
     test = connection.settings_dict.setdefault("TEST", {})
@@ -203,6 +232,7 @@ def main() -> None:
         quiet = io.StringIO()  # the console notify backend prints every SMS
         with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
             _documents(False)
+            _background(False)
             lifecycle(item, users, 0)  # warm-up (caches, prepared plans)
             counter = Counting()
             per_action = PerAction()
@@ -217,12 +247,15 @@ def main() -> None:
                 lifecycle(item, users, 1, per_action)
             connection.commit = real_commit  # type: ignore[method-assign]
             per_queries = len(cq.captured_queries)
-            t0 = time.perf_counter()
+            own_queries, calls = own_work(item, users)
+            t0, c0 = time.perf_counter(), time.process_time()
             for n in range(2, LIFECYCLES + 2):
                 lifecycle(item, users, n)
-            took = time.perf_counter() - t0
+            took, cpu = time.perf_counter() - t0, time.process_time() - c0
             documents, docs_took = issue_documents()
+            background = sorted(_background_subs)
             _documents(True)
+            _background(True)
             lifecycle(item, users, 10_000_000)  # warm the renderer
             with CaptureQueriesContext(connection) as cq_inline:
                 lifecycle(item, users, 10_000_001)
@@ -231,6 +264,7 @@ def main() -> None:
                 lifecycle(item, users, 10_000_002 + n)
             inline_took = time.perf_counter() - t0
             _documents(False)
+            _background(False)
             parallel = []
             if connection.vendor == "postgresql":
                 for run, workers in enumerate(WORKERS, start=1):
@@ -239,16 +273,21 @@ def main() -> None:
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
     commits = counter.commits
-    load = os.getloadavg()[0]
-    print(f"cases bench — {connection.vendor}, Python {platform.python_version()}, load {load:.1f}")
+    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    print(f"cases bench — {connection.vendor}, Python {platform.python_version()}, load {load}")
     print(
         f"  {LIFECYCLES} lifecycles in {took:.2f} s = {LIFECYCLES / took:,.1f} lifecycles/s"
-        f" ({took / LIFECYCLES * 1000:.2f} ms each, {10 * LIFECYCLES / took:,.0f} actions/s)"
-        " — PDF notices left to the periodic job"
+        f" ({took / LIFECYCLES * 1000:.2f} ms each, {10 * LIFECYCLES / took:,.0f} actions/s;"
+        f" client CPU {cpu / LIFECYCLES * 1000:.1f} ms each) — PDF notices left to the periodic job"
     )
     print(
         f"  per lifecycle: {per_queries} queries, {commits} commits;"
         f" by statement: {dict(counter.kinds.most_common())}"
+    )
+    print(
+        f"  the cases app's own work (other apps' audit subscribers off): {own_queries} queries;"
+        f" {calls:,.0f} Python function calls per lifecycle (cProfile: a CPU measure a busy"
+        " machine does not distort)"
     )
     print("  queries per action: " + ", ".join(f"{name} {n}" for name, n in per_action.counts))
     print(
@@ -258,7 +297,8 @@ def main() -> None:
         else "  PDF notices by the periodic job: none issued"
     )
     print(
-        f"  with the PDFs rendered inline after commit: {inline_n} lifecycles in"
+        f"  every background subscriber inline (embedded default, no broker: the PDFs,"
+        f" {', '.join(background) or 'no other'}): {inline_n} lifecycles in"
         f" {inline_took:.2f} s = {inline_n / inline_took:,.1f} lifecycles/s,"
         f" {len(cq_inline.captured_queries)} queries each"
     )
@@ -267,6 +307,39 @@ def main() -> None:
             f"  {workers} processes: {total} lifecycles in {secs:.2f} s"
             f" = {total / secs:,.1f} lifecycles/s"
         )
+
+
+def own_work(item, users) -> tuple[int, float]:  # type: ignore[no-untyped-def]
+    """Statements and Python function calls of one lifecycle with only the cases app's
+    own audit subscribers (the PDFs off): other apps' subscribers (supervision
+    statistics…) add their own statements after commit, and are restored afterwards."""
+    import cProfile
+    import pstats
+
+    from xiaoneng.audit.registry import audit_registry
+
+    others: dict[str, list] = {}  # type: ignore[type-arg]
+    for action in sorted(audit_registry.actions()):
+        for sub in audit_registry.subscriptions_for(action):
+            if not sub.name.startswith("cases."):
+                others.setdefault(sub.name, []).append(sub)
+    for name in others:
+        audit_registry.unsubscribe(name)
+    try:
+        with CaptureQueriesContext(connection) as captured:
+            lifecycle(item, users, 20_000_000)
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for n in range(5):
+            lifecycle(item, users, 20_000_001 + n)
+        profiler.disable()
+    finally:
+        for name, subs in others.items():
+            audit_registry.subscribe(
+                *[sub.action for sub in subs], name=name, background=subs[0].background
+            )(subs[0].handler)
+    calls: float = pstats.Stats(profiler).total_calls / 5  # type: ignore[attr-defined]
+    return len(captured.captured_queries), calls
 
 
 def issue_documents() -> tuple[int, float]:
