@@ -149,8 +149,15 @@ def alert_actions(*, actor: Any, alert: Alert) -> frozenset[str]:
     actions: set[str] = set()
     if alert.state == AlertState.OPEN and alert_may_explain(scope=scope, alert=alert):
         actions.add("explain")
-    if alert.state not in FINAL_STATES and alert_may_handle(scope=scope, alert=alert):
+    may_handle = alert_may_handle(scope=scope, alert=alert)
+    if alert.state not in FINAL_STATES and may_handle:
         actions |= {"confirm", "dismiss"}
+    # follow-ups (their services re-check): a supervision order on a standing alert; an
+    # accountability action on a confirmed one (only confirmed alerts are its basis)
+    if may_handle and alert.state != AlertState.DISMISSED:
+        actions.add("order")
+    if may_handle and alert.state == AlertState.CONFIRMED:
+        actions.add("accountability")
     return frozenset(actions)
 
 

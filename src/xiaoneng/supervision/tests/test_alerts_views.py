@@ -165,6 +165,8 @@ def test_the_supervisor_confirms_with_a_reason_and_a_stale_form_is_refused(g):
     assert 'id="action-confirm"' in page
     assert 'id="action-dismiss"' in page
     assert 'id="action-explain"' not in page
+    assert f'href="/staff/supervision/orders/new/?alert={alert.pk}"' in page
+    assert 'id="follow-accountability"' not in page  # only a confirmed alert is its basis
 
     missing = client.post(f"{url}confirm/", {"confirm-reason": "", "confirm-version": "1"})
     assert missing.status_code == 422
@@ -181,7 +183,12 @@ def test_the_supervisor_confirms_with_a_reason_and_a_stale_form_is_refused(g):
     final = html(client.get(url))
     assert 'id="alert-reason">超期属实</dd>' in final
     assert 'data-state="confirmed">已确认</span>' in final
-    assert 'id="actions"' not in final
+    assert 'id="action-confirm"' not in final
+    # what follows a confirmed alert: an order or an accountability action
+    assert f'href="/staff/supervision/accountability/new/?alert={alert.pk}"' in final
+    assert 'id="follow-order"' in final
+    clerk_page = html(session(g.east_clerk).get(url))
+    assert 'id="follow-order"' not in clerk_page
     assert client.post(f"{url}unknown/", {}).status_code == 404
 
 
@@ -291,7 +298,7 @@ def test_api_explain_confirm_dismiss_with_versions_and_errors(g):
         "超期属实",
         g.east_supervisor.pk,
     )
-    assert data["actions"] == []
+    assert data["actions"] == ["accountability", "order"]  # what may follow a confirmed alert
     assert [e["action"] for e in data["history"]] == [
         "supervision.alert_explained",
         "supervision.alert_confirmed",
