@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser import login, open_action
 from django.contrib.staticfiles import finders
-from django.test import Client
 
 from xiaoneng.web.templatetags.web_tags import VENDOR_JS
 
@@ -87,26 +87,11 @@ def hall(transactional_db: None, settings: Any, tmp_path: Path) -> dict[str, Any
     }
 
 
-def login(page: Any, live_server: Any, user: Any) -> None:
-    """Log ``user`` in by giving the browser a fresh session cookie."""
-    client = Client()
-    client.force_login(user)
-    cookie = client.cookies["sessionid"]
-    page.context.clear_cookies()
-    page.context.add_cookies([{"name": "sessionid", "value": cookie.value, "url": live_server.url}])
-
-
 def task_card(page: Any, case: Any, step: int, department: Any) -> Any:
     from xiaoneng.cases.models import CaseTask
 
     task = CaseTask.objects.get(case=case, step__position=step, department=department)
     return page.locator(f"#task-{task.pk}")
-
-
-def open_action(page: Any, key: str) -> Any:
-    panel = page.locator(f"#action-{key}")
-    panel.locator("summary").click()
-    return panel
 
 
 def test_a_case_from_online_application_to_licence(live_server, page, hall, shot):
