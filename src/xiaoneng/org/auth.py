@@ -2,7 +2,8 @@
 
 Routers that serve both pass ``auth=API_AUTH``: a request with ``Authorization: Bearer
 <key>`` is checked against :class:`~xiaoneng.org.models.ApiToken`; without that header the
-Django session (with its CSRF check on writes) is used.
+Django session (with its CSRF check on writes) is used. ``API_AUTH_REQUIRED`` adds a last
+check that answers an unauthenticated request with a 401 in the shared error body.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from xiaoneng.core.errors import Unauthenticated
 
 from .services import api_token_authenticate
 
-__all__ = ["API_AUTH", "TokenAuth"]
+__all__ = ["API_AUTH", "API_AUTH_REQUIRED", "TokenAuth"]
 
 
 class TokenAuth(HttpBearer):
@@ -32,3 +33,11 @@ class TokenAuth(HttpBearer):
 
 
 API_AUTH = [TokenAuth(), django_auth]
+
+
+def _login_required(request: HttpRequest) -> Any:
+    """Last in the auth list: nobody matched, so a 401 in the shared error body."""
+    raise Unauthenticated(_("请先登录，或使用 API 令牌（Authorization: Bearer …）。"))
+
+
+API_AUTH_REQUIRED = [*API_AUTH, _login_required]

@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from xiaoneng.cases.schemas import ERRORS
-from xiaoneng.core.errors import NotFound, PermissionDenied, Unauthenticated
-from xiaoneng.org.auth import API_AUTH
+from xiaoneng.core.errors import NotFound, PermissionDenied
+from xiaoneng.org.auth import API_AUTH_REQUIRED
 from xiaoneng.org.models import Department, Region, Staff
 from xiaoneng.org.selectors import actor_scope
 
@@ -26,13 +26,7 @@ from ..models import AccountabilityAction, Bulletin
 from ..selectors import accountability as selectors
 from ..services import accountability as services
 
-
-def _login_required(request: HttpRequest) -> Any:
-    """Last in the auth list: nobody matched, so a 401 in the shared error body."""
-    raise Unauthenticated(_("请先登录，或使用 API 令牌（Authorization: Bearer …）。"))
-
-
-router = Router(auth=[*API_AUTH, _login_required])
+router = Router(auth=API_AUTH_REQUIRED)
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 

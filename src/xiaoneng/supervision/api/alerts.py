@@ -11,37 +11,27 @@ one is a 409 ``stale_version``. ``GET /alerts/{id}`` sends the version as its ``
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.utils.translation import gettext as _
 from ninja import Header, Query, Router, Schema
 from pydantic import Field
 
 from xiaoneng.cases.schemas import ERRORS
-from xiaoneng.core.errors import Unauthenticated, ValidationFailed
-from xiaoneng.org.auth import API_AUTH
+from xiaoneng.core.api import page_of, version_from
+from xiaoneng.org.auth import API_AUTH_REQUIRED
 
 from ..models import Alert, AlertLevel, AlertState
 from ..selectors import alerts as selectors
 from ..services import alerts as services
 
-
-def _login_required(request: HttpRequest) -> Any:
-    """Last in the auth list: nobody matched, so a 401 in the shared error body."""
-    raise Unauthenticated(_("请先登录，或使用 API 令牌（Authorization: Bearer …）。"))
-
-
-router = Router(auth=[*API_AUTH, _login_required])
+router = Router(auth=API_AUTH_REQUIRED)
 
 IF_MATCH = Header(
     None,
     alias="If-Match",
     description='乐观并发：预警的版本，如 "3"（请求体 expected_version 优先）',
 )
-_ETAG = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
 _VERSION_HELP = (
     "乐观并发：您看到的预警版本；已被他人处理时返回 409（code=stale_version）。"
     "也可用请求头 If-Match 传递"
@@ -135,19 +125,6 @@ class AlertHandleIn(AlertVersionedIn):
 # --------------------------------------------------------------------------- helpers
 
 
-def _version(payload: AlertVersionedIn, if_match: str | None) -> int | None:
-    if payload.expected_version is not None:
-        return payload.expected_version
-    if not if_match or if_match.strip() == "*":
-        return None
-    found = _ETAG.match(if_match)
-    if found is None:
-        raise ValidationFailed(
-            _('请求头 If-Match 应为版本号，例如 "3"。'), field="If-Match", code="invalid"
-        )
-    return int(found.group(1))
-
-
 def _person(staff: Any) -> dict[str, Any] | None:
     if staff is None:
         return None
@@ -205,14 +182,6 @@ def _detail(request: HttpRequest, alert_id: int) -> dict[str, Any]:
     return data
 
 
-def _page(qs: QuerySet[Alert], page: int, page_size: int) -> tuple[list[Alert], int]:
-    start = (page - 1) * page_size
-    rows = list(qs[start : start + page_size])
-    if len(rows) < page_size and (rows or start == 0):
-        return rows, start + len(rows)  # the last page: no COUNT query needed
-    return rows, qs.count()
-
-
 # --------------------------------------------------------------------------- operations
 
 
@@ -235,7 +204,7 @@ def alert_list(request: HttpRequest, filters: Query[AlertListQuery]) -> dict[str
             "raised_until": filters.raised_until,
         },
     )
-    rows, count = _page(qs, filters.page, filters.page_size)
+    rows, count = page_of(qs, filters.page, filters.page_size)
     subjects = selectors.alert_subjects(rows)
     return {
         "count": count,
@@ -269,7 +238,7 @@ def alert_explain(
         actor=request.user,
         alert=selectors.alert_get(actor=request.user, pk=alert_id),
         text=payload.text,
-        expected_version=_version(payload, if_match),
+        expected_version=version_from(payload.expected_version, if_match),
     )
     return _detail(request, alert_id)
 
@@ -287,7 +256,7 @@ def alert_confirm(
         actor=request.user,
         alert=selectors.alert_get(actor=request.user, pk=alert_id),
         reason=payload.reason,
-        expected_version=_version(payload, if_match),
+        expected_version=version_from(payload.expected_version, if_match),
     )
     return _detail(request, alert_id)
 
@@ -305,6 +274,6 @@ def alert_dismiss(
         actor=request.user,
         alert=selectors.alert_get(actor=request.user, pk=alert_id),
         reason=payload.reason,
-        expected_version=_version(payload, if_match),
+        expected_version=version_from(payload.expected_version, if_match),
     )
     return _detail(request, alert_id)

@@ -17,20 +17,14 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from xiaoneng.cases.schemas import ERRORS
-from xiaoneng.core.errors import Unauthenticated, ValidationFailed
-from xiaoneng.org.auth import API_AUTH
+from xiaoneng.core.errors import ValidationFailed
+from xiaoneng.org.auth import API_AUTH_REQUIRED
 
 from .. import selectors, services
 from ..documents import limit_label, target_text
 from ..models import OrderReply, OrderTarget, SupervisionOrder
 
-
-def _login_required(request: HttpRequest) -> Any:
-    """Last in the auth list: nobody matched, so a 401 in the shared error body."""
-    raise Unauthenticated(_("请先登录，或使用 API 令牌（Authorization: Bearer …）。"))
-
-
-router = Router(auth=[*API_AUTH, _login_required])
+router = Router(auth=API_AUTH_REQUIRED)
 
 
 class OrderListQuery(Schema):
