@@ -290,6 +290,13 @@ def test_a_county_supervisor_sees_only_the_county(scene, clock, django_capture_o
     assert city_board.states["red"] == 2
 
 
+def test_anonymous_visitors_are_sent_to_log_in(client, db):
+    page = client.get(reverse("supervision:dashboard"))
+    assert page.status_code == 302
+    assert "/login/" in page["Location"]
+    assert client.get("/api/v1/supervision/dashboard").status_code == 401
+
+
 def test_department_staff_cannot_open_the_dashboard(scene, client):
     clerk = scene["world"].clerk.user
     client.force_login(clerk)
