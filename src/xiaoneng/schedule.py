@@ -32,6 +32,7 @@ def periodic_jobs() -> list[PeriodicJob]:
         PeriodicJob(
             "audit-seal", "xiaoneng.audit.tasks.audit_seal", settings.XN_AUDIT_SEAL_SECONDS
         ),
+        PeriodicJob("database-analyze", "xiaoneng.core.tasks.database_analyze", 3600),
         PeriodicJob("audit-redeliver", "xiaoneng.audit.tasks.audit_redeliver", 600),
         PeriodicJob("notify-code-purge", "xiaoneng.notify.tasks.verification_code_purge", 3600),
         PeriodicJob("cases-auto-accept", "xiaoneng.cases.tasks.cases_auto_accept", 300),

@@ -130,6 +130,10 @@ if EMBEDDED:
     }
 else:
     _pg: Any = dj_database_url.parse(env("DATABASE_URL") or "", conn_max_age=60)
+    # No JIT: our queries are short index range scans, but over a million rows their cost
+    # estimate passes jit_above_cost and PostgreSQL spent seconds compiling a 5 ms query
+    # (measured by bench/supervision.py). An OLTP setting; reports can SET jit = on.
+    _pg.setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
     DATABASES = {"default": _pg}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
