@@ -112,6 +112,28 @@ def test_batches_cover_every_crossing_timer():
 
 
 @pytest.mark.django_db
+def test_pages_mixing_alerted_and_new_timers_raise_only_the_missing_alerts():
+    early = [start_timer(f"e{i}") for i in range(3)]
+    assert early[0].due_at is not None
+    assert supervision_sweep(now=early[0].due_at, batch_size=2) == 3
+    later = [
+        deadlines.timer_start(
+            kind="case",
+            subject_type="cases.case",
+            subject_id=f"l{i}",
+            region=early[0].region,
+            limit=Limit.parse("10 calendar days"),
+            at=START + dt.timedelta(hours=i),
+        )
+        for i in range(5)
+    ]
+    assert later[-1].due_at is not None
+    # every page of two holds alerted and new timers alike, in due order
+    assert supervision_sweep(now=later[-1].due_at, batch_size=2) == 5
+    assert Alert.objects.filter(level="red").count() == 8
+
+
+@pytest.mark.django_db
 def test_cli_prints_the_number_of_new_alerts(capsys):
     timer = start_timer()
     assert timer.due_at is not None
