@@ -18,11 +18,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from dataclasses import asdict
 from typing import Any
 
-from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,10 +31,11 @@ from xiaoneng.catalog.models import SpecialProcedure as CatalogSpecialProcedure
 from xiaoneng.catalog.selectors import item_get_published
 from xiaoneng.clock import Limit
 from xiaoneng.clock import LimitUnit as ClockUnit
-from xiaoneng.core.errors import NotFound, Unauthenticated, ValidationFailed
+from xiaoneng.core.api import page_of, version_from
+from xiaoneng.core.errors import NotFound, ValidationFailed
 from xiaoneng.deadlines.models import Timer
 from xiaoneng.deadlines.selectors import timer_status
-from xiaoneng.org.auth import API_AUTH
+from xiaoneng.org.auth import API_AUTH_REQUIRED
 from xiaoneng.org.models import Staff
 
 from . import fees, payments, rules, selectors, services
@@ -105,21 +104,13 @@ from .schemas import (
     WithdrawIn,
 )
 
-
-def _login_required(request: HttpRequest) -> Any:
-    """Last in the auth list: nobody matched, so a 401 in the shared error body."""
-    raise Unauthenticated(_("请先登录，或使用 API 令牌（Authorization: Bearer …）。"))
-
-
-AUTH = [*API_AUTH, _login_required]
-router = Router(auth=AUTH)
+router = Router(auth=API_AUTH_REQUIRED)
 
 IF_MATCH = Header(
     None,
     alias="If-Match",
     description='乐观并发：办件或任务的版本，如 "3"（请求体 expected_version 优先）',
 )
-_ETAG = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
 
 
 # --------------------------------------------------------------------------- helpers
@@ -130,16 +121,7 @@ def _actor(request: HttpRequest) -> Any:
 
 
 def _version(payload: VersionedIn | None, if_match: str | None) -> int | None:
-    if payload is not None and payload.expected_version is not None:
-        return payload.expected_version
-    if not if_match or if_match.strip() == "*":
-        return None
-    found = _ETAG.match(if_match)
-    if found is None:
-        raise ValidationFailed(
-            _('请求头 If-Match 应为版本号，例如 "3"。'), field="If-Match", code="invalid"
-        )
-    return int(found.group(1))
+    return version_from(payload.expected_version if payload else None, if_match)
 
 
 def _case(request: HttpRequest, number: str) -> Case:
@@ -434,14 +416,6 @@ def _detail(request: HttpRequest, number: str) -> dict[str, Any]:
     return data
 
 
-def _page(qs: QuerySet[Any], page: int, page_size: int) -> tuple[list[Any], int]:
-    start = (page - 1) * page_size
-    rows = list(qs[start : start + page_size])
-    if len(rows) < page_size and (rows or start == 0):
-        return rows, start + len(rows)  # the last page: no COUNT query needed
-    return rows, qs.count()
-
-
 def _task_done(task: CaseTask) -> dict[str, Any]:
     case = Case.objects.only("number", "state", "version").get(pk=task.case_id)
     assignee = (
@@ -556,7 +530,7 @@ def case_list(request: HttpRequest, filters: Query[CaseListQuery]) -> dict[str, 
             "received_until": filters.received_until,
         },
     ).select_related("promised_timer")
-    rows, count = _page(qs, filters.page, filters.page_size)
+    rows, count = page_of(qs, filters.page, filters.page_size)
     return {
         "count": count,
         "page": filters.page,
@@ -572,7 +546,7 @@ def case_list(request: HttpRequest, filters: Query[CaseListQuery]) -> dict[str, 
 )
 def intake_queue(request: HttpRequest, filters: Query[PageQuery]) -> dict[str, Any]:
     qs = selectors.intake_queue(actor=_actor(request)).select_related("promised_timer")
-    rows, count = _page(qs, filters.page, filters.page_size)
+    rows, count = page_of(qs, filters.page, filters.page_size)
     return {
         "count": count,
         "page": filters.page,
@@ -972,7 +946,7 @@ def extension_reject(
 def task_inbox(request: HttpRequest, filters: Query[PageQuery]) -> dict[str, Any]:
     # only armed tasks: the selector also lists the (pending) tasks of later steps
     qs = selectors.task_inbox(actor=_actor(request))
-    rows, count = _page(qs, filters.page, filters.page_size)
+    rows, count = page_of(qs, filters.page, filters.page_size)
     return {
         "count": count,
         "page": filters.page,

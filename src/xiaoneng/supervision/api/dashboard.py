@@ -11,21 +11,14 @@ from dataclasses import asdict
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
 from xiaoneng.cases.schemas import ERRORS
-from xiaoneng.core.errors import Unauthenticated
-from xiaoneng.org.auth import API_AUTH
+from xiaoneng.org.auth import API_AUTH_REQUIRED
 
 from ..selectors import dashboard as selectors
 
-
-def _login_required(request: HttpRequest) -> Any:
-    raise Unauthenticated(_("请先登录，或使用 API 令牌（Authorization: Bearer …）。"))
-
-
-router = Router(auth=[*API_AUTH, _login_required])
+router = Router(auth=API_AUTH_REQUIRED)
 
 
 class StatesOut(Schema):
