@@ -10,10 +10,12 @@ per subject type (cases, tasks, special procedures), never per alert.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -24,7 +26,14 @@ from xiaoneng.clock import ClockError
 from xiaoneng.deadlines.calendars import calendar_for_region
 from xiaoneng.deadlines.models import Timer, TimerStatus
 
-from ..models import AccountabilityAction, Alert, AlertLevel, SupervisionOrder, SweepRun
+from ..models import (
+    AccountabilityAction,
+    Alert,
+    AlertLevel,
+    AlertState,
+    SupervisionOrder,
+    SweepRun,
+)
 from ..rules import REMINDER_KINDS, reminder_cutoff, timer_rule
 from .accountability import RECTIFICATION_SUBJECT
 
@@ -113,6 +122,35 @@ def _who(
     return found.get((subject_type, subject_id), (None, None, None))
 
 
+_ALERT_INSERT = (
+    "INSERT INTO {table} (timer_id, rule, subject_type, subject_id, region_id, case_id,"
+    " department_id, staff_id, facts, level, raised_at, sweep_id, state, explanation,"
+    " handling_reason, version)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, '', '', 1)"
+    " ON CONFLICT DO NOTHING"
+)
+
+
+def _alerts_insert(
+    rows: list[tuple[Any, ...]], *, level: str, raised_at: dt.datetime, run: SweepRun
+) -> None:
+    """Insert one page of timer alerts (``rows``: timer, rule, subject type and id, region,
+    case, department, staff, facts as JSON) — skipping any a concurrent sweep inserted.
+
+    Hand-written (one ``executemany``, both SQLite and PostgreSQL accept ``ON CONFLICT DO
+    NOTHING``) rather than ``bulk_create``: building and adapting 10,000 model instances
+    of 22 fields took 3 of the 4 seconds of a 1 % sweep over 1 M timers (cProfile,
+    bench/supervision.py). The columns without a value here are nullable.
+    """
+    at = connection.ops.adapt_datetimefield_value(raised_at)
+    tail = (level, at, run.pk, AlertState.OPEN)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            _ALERT_INSERT.format(table=connection.ops.quote_name(Alert._meta.db_table)),
+            [row + tail for row in rows],
+        )
+
+
 def _insert(
     timers: QuerySet[Timer],
     *,
@@ -150,34 +188,30 @@ def _insert(
         ]
         if rows:
             found = _responsible(rows)
-            alerts = []
-            for pk, kind, subject_type, subject_id, region_id in rows:
-                case_id, department_id, staff_id = _who(found, kind, subject_type, subject_id)
-                alerts.append(
-                    Alert(
-                        timer_id=pk,
-                        level=level,
-                        rule=timer_rule(kind, level),
-                        subject_type=subject_type,
-                        subject_id=subject_id,
-                        region_id=region_id,
-                        case_id=case_id,
-                        department_id=department_id,
-                        staff_id=staff_id,
-                        facts={"kind": kind},
-                        raised_at=now,
-                        sweep=run,
+            _alerts_insert(
+                [
+                    (
+                        pk,
+                        timer_rule(kind, level),
+                        subject_type,
+                        subject_id,
+                        region_id,
+                        *_who(found, kind, subject_type, subject_id),
+                        json.dumps({"kind": kind}),
                     )
-                )
-            # A concurrent sweep's alert for the same (timer, level) wins; ours is skipped.
-            Alert.objects.bulk_create(alerts, ignore_conflicts=True)
+                    for pk, kind, subject_type, subject_id, region_id in rows
+                ],
+                level=level,
+                raised_at=now,
+                run=run,
+            )
         if len(batch) < batch_size:
             break
         last_pk, last_at = batch[-1][0], batch[-1][1]
         page = qs.filter(**{f"{order_by}__gte": last_at}).exclude(
             **{order_by: last_at, "pk__lte": last_pk}
         )
-    # Rows a concurrent sweep inserted first were skipped (ignore_conflicts): count ours.
+    # Rows a concurrent sweep inserted first were skipped (ON CONFLICT): count ours.
     return Alert.objects.filter(sweep=run, level=level).count()
 
 
