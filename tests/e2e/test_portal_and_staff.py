@@ -74,7 +74,15 @@ def test_clerk_logs_in_and_sees_the_workbench(live_server, page, site, shot):
     shot(page, "staff-home-zh")
     assert page.locator("h1").inner_text() == "工作台"
     assert page.locator("#panel-post dd").first.inner_text() == "示范市市场监督管理局"
-    assert page.locator(".main-nav a").all_inner_texts() == ["工作台", "受理", "办件", "办事指南"]
+    assert page.locator(".main-nav a").all_inner_texts() == [
+        "工作台",
+        "受理",
+        "办件",
+        "监察预警",  # the department explains its own alerts
+        "督办",  # and answers the supervision orders sent to it
+        "问责",
+        "办事指南",
+    ]
 
     page.click("button:has-text('退出')")
     page.wait_for_url(live_server.url + "/")
