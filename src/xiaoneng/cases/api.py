@@ -64,6 +64,7 @@ from .schemas import (
     CaseFeesOut,
     CaseListOut,
     CaseListQuery,
+    CounterPaymentIn,
     DecideIn,
     DecideOnSpotIn,
     DecisionOut,
@@ -1095,6 +1096,8 @@ def _payment_out(payment: Payment) -> dict[str, Any]:
         "reference": payment.reference,
         "case_number": payment.case.number,
         "gateway": payment.gateway,
+        "method": payment.method,
+        "receipt_number": payment.receipt_number,
         "amount": _money(payment.amount),
         "state": payment.state,
         "state_label": str(PaymentState(payment.state).label),
@@ -1162,6 +1165,22 @@ def case_fee_assess(
 )
 def payment_start(request: HttpRequest, number: str) -> Status[dict[str, Any]]:
     payment = payments.payment_start(actor=_actor(request), case=_case(request, number))
+    return Status(201, _payment_out(payment))
+
+
+@router.post(
+    "/cases/{number}/payments/counter",
+    response={201: PaymentOut, **ERRORS},
+    summary="窗口缴费（实施主体工作人员登记）/ record fees paid at the counter",
+)
+def payment_counter(request: HttpRequest, number: str, payload: CounterPaymentIn) -> Any:
+    payment = payments.payment_record_counter(
+        actor=_actor(request),
+        case=_case(request, number),
+        amount=payload.amount,
+        method=payload.method,
+        receipt_number=payload.receipt_number,
+    )
     return Status(201, _payment_out(payment))
 
 

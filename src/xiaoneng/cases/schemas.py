@@ -510,6 +510,8 @@ class PaymentOut(Schema):
     reference: str = Field(description="支付单号")
     case_number: str
     gateway: str
+    method: str = Field(description="online | cash | bank_card | qr_code")
+    receipt_number: str = Field(description="窗口缴费的票据号码（网上支付为空）")
     amount: str = Field(description=_MONEY_HELP)
     state: str = Field(description="pending | paid | cancelled | refunded")
     state_label: str
@@ -527,6 +529,14 @@ class PaymentCallbackIn(Schema):
     reference: str = Field(description="支付单号")
     paid_amount: str = Field(description="实付金额。" + _MONEY_HELP)
     signature: str = Field(description="支付渠道对“支付单号|金额”的签名")
+
+
+class CounterPaymentIn(Schema):
+    """窗口缴费：实施主体工作人员登记在窗口收取的费用。"""
+
+    amount: str = Field(description="实收金额，须等于应缴金额。" + _MONEY_HELP)
+    method: str = Field(description="cash | bank_card | qr_code")
+    receipt_number: str = Field("", description="缴费票据号码（必填，不可重复）")
 
 
 class PaymentRefundIn(Schema):

@@ -112,6 +112,7 @@ def test_anonymous_gets_401_on_every_fee_operation(world, paid_item, case):
         ("post", f"/cases/{case.number}/fees"),
         ("post", f"/cases/{case.number}/payments"),
         ("post", "/payments/PAY1/refund"),
+        ("post", f"/cases/{case.number}/payments/counter"),
     ]:
         response = getattr(anonymous, method)(f"{BASE}{path}")
         assert response.status_code == 401, path
@@ -201,3 +202,27 @@ def test_refund_by_the_department_staff_only(world, paid_item, case):
         f"SIMR-{reference}",
     )
     assert fees.case_fee_outstanding(case=case) == Decimal("120.50")
+
+
+def test_counter_payment_by_the_department_staff_with_a_receipt(world, paid_item, case):
+    fees.case_fee_assess(case=case, actor=world.clerk.user, fee=fee(paid_item, "检验费"))
+    path = f"/cases/{case.number}/payments/counter"
+    body = {"amount": "120.50", "method": "cash", "receipt_number": "FS2026000300"}
+    assert post(session(world.applicant), path, body).status_code == 403
+    missing = post(bearer(world.clerk.user), path, {"amount": "120.50", "method": "cash"})
+    assert (missing.status_code, missing.json()["errors"][0]["field"]) == (422, "receipt_number")
+    wrong = post(bearer(world.clerk.user), path, {**body, "amount": "120"})
+    assert (wrong.status_code, wrong.json()["field"]) == (422, "amount")
+    assert not Payment.objects.exists()
+    done = post(bearer(world.clerk.user), path, body)
+    assert done.status_code == 201
+    data = done.json()
+    assert (data["state"], data["method"], data["receipt_number"], data["paid_amount"]) == (
+        "paid",
+        "cash",
+        "FS2026000300",
+        "120.50",
+    )
+    assert fees.case_fee_outstanding(case=case) == Decimal("0.00")
+    again = post(bearer(world.clerk.user), path, body)
+    assert again.status_code == 422  # the receipt number is already recorded
