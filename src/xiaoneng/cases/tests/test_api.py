@@ -435,7 +435,7 @@ def test_openapi_describes_every_operation_and_its_errors(world):
     spec = Client().get("/api/openapi.json").json()
     ours = {p: ops for p, ops in spec["paths"].items() if p.startswith(BASE)}
     operations = [(p, m, op) for p, ops in ours.items() for m, op in ops.items()]
-    assert len(operations) == 35  # 30 + fees and payments (test_api_fees.py)
+    assert len(operations) == 36  # 30 + fees and payments (test_api_fees.py)
     for path, method, op in operations:
         assert op["tags"] == ["cases"]
         errors = {code: r for code, r in op["responses"].items() if code.startswith("4")}
