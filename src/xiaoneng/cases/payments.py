@@ -147,6 +147,30 @@ def _may_pay(actor: Any, case: Case) -> bool:
     )
 
 
+def is_fee_staff(actor: Any, case: Case) -> bool:
+    """Staff of the implementing department with a fee role (counter payments, refunds)."""
+    scope = actor_scope(actor)
+    return scope.staff_id is not None and (
+        scope.has_role(*FEE_ROLES) and case.department_id in scope.department_ids
+    )
+
+
+def _outstanding(case: Case) -> tuple[list[CaseFee], Decimal]:
+    """The unpaid fees of ``case`` (in order) and their sum; nothing to pay is a 409."""
+    fees = list(
+        CaseFee.objects.filter(case=case, paid_at__isnull=True, amount__gt=0).order_by("pk")
+    )
+    if not fees:
+        raise InvalidState(_("本办件没有待缴纳的费用。"), code="nothing_to_pay")
+    return fees, sum((f.amount for f in fees), Decimal("0")).quantize(CENT)
+
+
+def _next_reference(case: Case) -> str:
+    """The case's next payment number (the case row is locked by the caller)."""
+    serial = Payment.objects.filter(case=case).count() + 1
+    return f"PAY{case.number.replace('-', '')}{serial:02d}"
+
+
 @transaction.atomic
 def payment_start(*, actor: Any, case: Case) -> Payment:
     """Open (or return the open) payment order for everything outstanding on ``case``."""
@@ -158,13 +182,8 @@ def payment_start(*, actor: Any, case: Case) -> Payment:
             _("办件已%(state)s，不能缴费。") % {"state": case.get_state_display()},
             code="case_closed",
         )
-    fees = list(
-        CaseFee.objects.filter(case=case, paid_at__isnull=True, amount__gt=0).order_by("pk")
-    )
-    if not fees:
-        raise InvalidState(_("本办件没有待缴纳的费用。"), code="nothing_to_pay")
+    fees, amount = _outstanding(case)
     fee_ids = [f.pk for f in fees]
-    amount = sum((f.amount for f in fees), Decimal("0")).quantize(CENT)
     open_payment = Payment.objects.filter(case=case, state=PaymentState.PENDING).first()
     if open_payment is not None:
         if open_payment.fee_ids == fee_ids and open_payment.amount == amount:
@@ -173,8 +192,7 @@ def payment_start(*, actor: Any, case: Case) -> Payment:
         open_payment.state = PaymentState.CANCELLED
         open_payment.save(update_fields=["state"])
         audit_case(actor, FeeEvent.PAYMENT_CANCELLED, case, payment=open_payment.reference)
-    serial = Payment.objects.filter(case=case).count() + 1
-    reference = f"PAY{case.number.replace('-', '')}{serial:02d}"
+    reference = _next_reference(case)
     gateway = payment_gateway()
     order = gateway.create_order(
         reference=reference,
@@ -286,10 +304,7 @@ def payment_refund(*, actor: Any, reference: str, reason: str) -> Payment:
     if payment is None:
         raise NotFound(_("支付单“%(reference)s”不存在。") % {"reference": reference})
     case = _lock_case(payment.case)
-    scope = actor_scope(actor)
-    if scope.staff_id is None or not (
-        scope.has_role(*FEE_ROLES) and case.department_id in scope.department_ids
-    ):
+    if not is_fee_staff(actor, case):
         raise PermissionDenied(_("只有实施主体的工作人员可以办理退款。"))
     if not (reason or "").strip():
         raise ValidationFailed(_("请填写退款理由。"), field="reason", code="required")
@@ -327,10 +342,7 @@ def payment_record_counter(
     gateway order for the same fees is cancelled, so the applicant cannot pay twice.
     """
     case = _lock_case(case)
-    scope = actor_scope(actor)
-    if scope.staff_id is None or not (
-        scope.has_role(*FEE_ROLES) and case.department_id in scope.department_ids
-    ):
+    if not is_fee_staff(actor, case):
         raise PermissionDenied(_("只有实施主体的工作人员可以登记窗口缴费。"))
     if case.state in rules.FINAL_STATES:
         raise InvalidState(
@@ -347,12 +359,7 @@ def payment_record_counter(
     elif Payment.objects.filter(receipt_number=receipt_number, state=PaymentState.PAID).exists():
         errors.add("receipt_number", _("该票据号码已登记过缴费。"))
     errors.raise_if_any()
-    fees = list(
-        CaseFee.objects.filter(case=case, paid_at__isnull=True, amount__gt=0).order_by("pk")
-    )
-    if not fees:
-        raise InvalidState(_("本办件没有待缴纳的费用。"), code="nothing_to_pay")
-    due = sum((f.amount for f in fees), Decimal("0")).quantize(CENT)
+    fees, due = _outstanding(case)
     if paid != due:
         raise ValidationFailed(
             _("实收金额%(paid)s元与应缴金额%(due)s元不一致。") % {"paid": paid, "due": due},
@@ -364,10 +371,9 @@ def payment_record_counter(
         open_payment.save(update_fields=["state"])
         audit_case(actor, FeeEvent.PAYMENT_CANCELLED, case, payment=open_payment.reference)
     now = timezone.now()
-    serial = Payment.objects.filter(case=case).count() + 1
     payment = Payment.objects.create(
         case=case,
-        reference=f"PAY{case.number.replace('-', '')}{serial:02d}",
+        reference=_next_reference(case),
         gateway="counter",
         method=PaymentMethod(method),
         receipt_number=receipt_number,

@@ -853,11 +853,7 @@ def _may_assess(scope: Any, case: Case) -> bool:
 
 
 def _staff_fees(actor: Any, scope: Any, case: Case) -> dict[str, Any]:
-    may_refund = (
-        scope.staff_id is not None
-        and scope.has_role(*fees.FEE_ROLES)
-        and case.department_id in scope.department_ids
-    )
+    may_refund = payments.is_fee_staff(actor, case)
     outstanding = fees.case_fee_outstanding(case=case)
     return {
         "fee_standards": list(case.item.fees.all()),
