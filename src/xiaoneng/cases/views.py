@@ -813,7 +813,7 @@ class TaskRow:
     form: forms.Form | None = None
 
 
-def _case_forms(case: Case) -> dict[str, forms.Form]:
+def _case_forms(case: Case, *, outstanding: Any) -> dict[str, forms.Form]:
     initial = {"version": case.version}
     return {
         "accept": case_forms.AcceptForm(initial=initial, prefix="accept"),
@@ -837,7 +837,7 @@ def _case_forms(case: Case) -> dict[str, forms.Form]:
         "fee_assess": case_forms.FeeAssessForm(item=case.item, prefix="fee_assess"),
         "payment_refund": case_forms.RefundForm(prefix="payment_refund"),
         "payment_counter": case_forms.CounterPaymentForm(
-            initial={"amount": fees.case_fee_outstanding(case=case)}, prefix="payment_counter"
+            initial={"amount": outstanding}, prefix="payment_counter"
         ),
     }
 
@@ -852,9 +852,8 @@ def _may_assess(scope: Any, case: Case) -> bool:
     )
 
 
-def _staff_fees(actor: Any, scope: Any, case: Case) -> dict[str, Any]:
+def _staff_fees(actor: Any, scope: Any, case: Case, outstanding: Any) -> dict[str, Any]:
     may_refund = payments.is_fee_staff(actor, case)
-    outstanding = fees.case_fee_outstanding(case=case)
     return {
         "fee_standards": list(case.item.fees.all()),
         "case_fees": list(fees.case_fees(actor=actor, case=case)),
@@ -918,7 +917,8 @@ def _staff_context(
                 )
             rows.append(row)
         step_rows.append((step, rows))
-    action_forms = _case_forms(case)
+    outstanding = fees.case_fee_outstanding(case=case)
+    action_forms = _case_forms(case, outstanding=outstanding)
     if bound is not None:
         action_forms[bound[0]] = bound[1]
     specials = list(case.special_procedures.all())
@@ -963,7 +963,7 @@ def _staff_context(
         "licence": getattr(case, "licence", None) if case.state == CaseState.COMPLETED else None,
         "documents": _documents(request.user, case),
         "alert": alert,
-        **_staff_fees(actor, scope, case),
+        **_staff_fees(actor, scope, case, outstanding),
     }
 
 

@@ -81,6 +81,10 @@ TIMER_ORDER = "supervision.order"
 TIMER_RECTIFICATION = "accountability_rectification"
 
 CASE_SUBJECT = "cases.case"
+TASK_SUBJECT = "cases.casetask"
+SPECIAL_SUBJECT = "cases.specialprocedurerecord"
+#: A supervision order (its reply timer has the same name as its kind).
+ORDER_SUBJECT = TIMER_ORDER
 FEE_SUBJECT = "cases.casefee"
 
 #: A case opened and closed within this time …

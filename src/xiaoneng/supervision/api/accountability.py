@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from xiaoneng.cases.schemas import ERRORS
+from xiaoneng.core.api import page_of
 from xiaoneng.core.errors import NotFound, PermissionDenied
 from xiaoneng.org.auth import API_AUTH_REQUIRED
 from xiaoneng.org.models import Department, Region, Staff
@@ -306,10 +307,9 @@ def action_list(request: HttpRequest, filters: Query[ActionListQuery]) -> dict[s
         .select_related("rectification_timer")
         .prefetch_related("alerts", "cases")
     )
-    start = (filters.page - 1) * filters.page_size
-    rows = list(qs[start : start + filters.page_size])
+    rows, count = page_of(qs, filters.page, filters.page_size)
     return {
-        "count": qs.count(),
+        "count": count,
         "page": filters.page,
         "page_size": filters.page_size,
         "items": [_action_out(a) for a in rows],
@@ -423,10 +423,9 @@ def score_effects(request: HttpRequest, query: Query[ScoreQuery]) -> dict[str, A
 )
 def bulletin_list(request: HttpRequest, filters: Query[BulletinListQuery]) -> dict[str, Any]:
     qs = selectors.bulletin_list(actor=request.user, state=filters.state or "")
-    start = (filters.page - 1) * filters.page_size
-    rows = list(qs[start : start + filters.page_size])
+    rows, count = page_of(qs, filters.page, filters.page_size)
     return {
-        "count": qs.count(),
+        "count": count,
         "page": filters.page,
         "page_size": filters.page_size,
         "items": [_bulletin_summary(b) for b in rows],

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from xiaoneng.cases.schemas import ERRORS
+from xiaoneng.core.api import page_of
 from xiaoneng.core.errors import ValidationFailed
 from xiaoneng.org.auth import API_AUTH_REQUIRED
 
@@ -163,9 +164,7 @@ def _get(request: HttpRequest, number: str) -> SupervisionOrder:
 def order_list(request: HttpRequest, filters: Query[OrderListQuery]) -> dict[str, Any]:
     """Supervisors: the orders of their region subtree; other staff: their department's."""
     qs = selectors.order_list(actor=request.user, state=filters.state, overdue=filters.overdue)
-    count = qs.count()
-    start = (filters.page - 1) * filters.page_size
-    rows = list(qs[start : start + filters.page_size])
+    rows, count = page_of(qs, filters.page, filters.page_size)
     return {
         "count": count,
         "page": filters.page,

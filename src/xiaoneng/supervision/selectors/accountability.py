@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -116,7 +116,9 @@ def action_get(*, actor: Any, pk: int) -> AccountabilityAction:
     action = (
         action_list(actor=actor)
         .select_related("rectification_timer", "revoked_by__user")
-        .prefetch_related("alerts", "cases")
+        .prefetch_related(
+            Prefetch("alerts", Alert.objects.select_related("department", "case")), "cases"
+        )
         .filter(pk=pk)
         .first()
     )

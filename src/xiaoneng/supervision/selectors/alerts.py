@@ -80,9 +80,9 @@ _TIMER_KIND_LABELS: dict[str, Any] = {
 }
 
 # Subject types of the cases app's timers (``Timer.subject_type`` = the model's label).
-CASE_SUBJECT = "cases.case"
-TASK_SUBJECT = "cases.casetask"
-SPECIAL_SUBJECT = "cases.specialprocedurerecord"
+CASE_SUBJECT = rules.CASE_SUBJECT
+TASK_SUBJECT = rules.TASK_SUBJECT
+SPECIAL_SUBJECT = rules.SPECIAL_SUBJECT
 
 
 def rule_label(code: str) -> str:

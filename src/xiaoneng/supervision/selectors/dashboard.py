@@ -50,6 +50,7 @@ from xiaoneng.org.models import Department, Region, Role, Window
 from xiaoneng.org.selectors import Scope, actor_scope
 
 from ..models import Alert, AlertState, CaseDayStat, CaseOpenStat
+from ..rules import CASE_SUBJECT, TASK_SUBJECT
 from ..stats import CLOSED_STATES, DAY_FIELDS, decided_q, early_q, on_time_q
 
 __all__ = [
@@ -70,8 +71,6 @@ DASHBOARD_ROLES = (Role.SUPERVISOR, Role.LEADERSHIP_OFFICE, Role.PLATFORM_ADMIN)
 TREND_DAYS = 30
 WORST_WINDOWS = 5
 LIVE_STATES = ("normal", "yellow", "red", "paused")
-CASE_SUBJECT = "cases.case"
-TASK_SUBJECT = "cases.casetask"
 
 #: kinds of the case drill-down list (figures of cases), and their Chinese titles
 DRILL_KINDS: dict[str, Any] = {

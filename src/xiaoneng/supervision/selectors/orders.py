@@ -54,7 +54,7 @@ def order_list(
     else:
         visible = Q(department_id__in=list(scope.department_ids))
     qs = SupervisionOrder.objects.filter(visible).select_related(
-        "department", "region", "issued_by__user", "timer__region", "case", "alert"
+        "department", "region", "issued_by__user", "timer__region", "case__item", "alert"
     )
     if state:
         qs = qs.filter(state=state)

@@ -27,7 +27,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from xiaoneng.audit.models import AuditEvent
-from xiaoneng.audit.services import audit_record
+from xiaoneng.audit.services import audit_record, audit_record_many
 from xiaoneng.cases import rules as case_rules
 from xiaoneng.cases.events import CaseEvent
 from xiaoneng.cases.fees import FeeEvent
@@ -289,15 +289,19 @@ def anomalies_check_cases(*, case_ids: Sequence[int], now: dt.datetime | None = 
             assert alert.case_id is not None  # noqa: S101 - set above
             by_case[alert.case_id].append(alert.rule)
         regions = {c.case_id: c for c in facts}
-        for case_id, codes in by_case.items():
-            audit_record(
-                actor=None,
-                action=CHECK_ACTION,
-                object_type=ANOMALIES_OBJECT,
-                object_id=case_id,
-                department_id=regions[case_id].department_id,
-                payload={"case": case_id, "rules": sorted(codes), "count": len(codes)},
-            )
+        audit_record_many(
+            records=[
+                {
+                    "actor": None,
+                    "action": CHECK_ACTION,
+                    "object_type": ANOMALIES_OBJECT,
+                    "object_id": case_id,
+                    "department_id": regions[case_id].department_id,
+                    "payload": {"case": case_id, "rules": sorted(codes), "count": len(codes)},
+                }
+                for case_id, codes in by_case.items()
+            ]
+        )
     return len(new)
 
 

@@ -68,6 +68,8 @@ from ..models import (
     OrderTarget,
     SupervisionOrder,
 )
+from ..rules import ORDER_SUBJECT
+from ..rules import TIMER_ORDER as ORDER_TIMER_KIND
 
 __all__ = [
     "DEFAULT_LIMIT",
@@ -84,8 +86,6 @@ __all__ = [
     "orders_escalate_overdue",
 ]
 
-ORDER_SUBJECT = "supervision.order"
-ORDER_TIMER_KIND = "supervision.order"
 RULE_ORDER_ESCALATED = "order_escalated"
 DEFAULT_LIMIT = Limit(5, LimitUnit.WORKING_DAYS)
 #: Units a reply limit may use (minutes make no sense for a written reply).

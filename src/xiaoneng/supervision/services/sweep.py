@@ -34,7 +34,15 @@ from ..models import (
     SupervisionOrder,
     SweepRun,
 )
-from ..rules import REMINDER_KINDS, reminder_cutoff, timer_rule
+from ..rules import (
+    CASE_SUBJECT,
+    ORDER_SUBJECT,
+    REMINDER_KINDS,
+    SPECIAL_SUBJECT,
+    TASK_SUBJECT,
+    reminder_cutoff,
+    timer_rule,
+)
 from .accountability import RECTIFICATION_SUBJECT
 
 __all__ = ["FULL_SWEEP_EVERY", "SAFETY_MARGIN", "supervision_sweep"]
@@ -44,10 +52,6 @@ SAFETY_MARGIN = dt.timedelta(days=2)
 #: How often a sweep ignores the watermark and looks at every crossed running timer.
 FULL_SWEEP_EVERY = dt.timedelta(hours=1)
 
-CASE_SUBJECT = "cases.case"
-TASK_SUBJECT = "cases.casetask"
-SPECIAL_SUBJECT = "cases.specialprocedurerecord"
-ORDER_SUBJECT = "supervision.order"
 
 #: (case, department, staff) answering for an alert on a timer's subject.
 Responsible = tuple[int | None, int | None, int | None]

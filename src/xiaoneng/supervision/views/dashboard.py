@@ -20,7 +20,6 @@ from django.urls import URLPattern, path
 from django.utils.translation import gettext_lazy as _
 from django.views import defaults
 
-from xiaoneng.cases.models import CaseState
 from xiaoneng.core.errors import ValidationFailed
 
 from .. import rules
@@ -114,7 +113,6 @@ def drill_view(request: HttpRequest) -> HttpResponse:
             "title": selectors.DRILL_KINDS[filters.kind],
             "filters": filters,
             "query": _query_without_page(request),
-            "state_labels": dict(CaseState.choices),
         },
     )
 
@@ -138,7 +136,6 @@ def alert_drill_view(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "query": _query_without_page(request),
-            "level_labels": dict(AlertLevel.choices),
             "rule": request.GET.get("rule", ""),
         },
     )
