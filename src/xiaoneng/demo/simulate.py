@@ -37,7 +37,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import heapq
-import inspect
 import random
 import time
 from collections import Counter
@@ -476,7 +475,6 @@ class _Engine:
         self.refused: Counter[str] = Counter()
         self.count = 0
         self.now = clock.opening(DEFAULT_START)
-        self.anomalies = _optional_job("anomalies_sweep")
         self.absent_today: list[Staff] = []
         self.required: dict[int, list[tuple[str, int]]] = {
             item.pk: list(
@@ -574,8 +572,8 @@ class _Engine:
         case_services.cases_deemed_approval(now=now)
         supervision_services.supervision_sweep(now=now)
         self.stats["sweeps"] += 1
-        if self.anomalies is not None and now.astimezone(self.clock.tz).hour == 22:
-            self.anomalies(now)
+        if now.astimezone(self.clock.tz).hour == 22:
+            supervision_services.anomalies_sweep(now=now)
 
     def on_arrive(self, event: _Event) -> None:
         n = event.data["n"]
@@ -970,25 +968,11 @@ class _Engine:
                 self.handle(event)
         self.now = end
         _travel_to(end)
-        if self.anomalies is not None:  # the night's check, so the summary has its findings
-            self.anomalies(end)
+        # the night's check, so the summary has its findings
+        supervision_services.anomalies_sweep(now=end)
         for member in self.absent_today:
             staff_set_absent(actor=None, staff_id=member.pk, absent=False)
         self.absent_today = []
-
-
-def _optional_job(name: str) -> Callable[[dt.datetime], Any] | None:
-    """A supervision job that may not exist yet (e.g. ``anomalies_sweep``), called with
-    ``now=`` when it accepts it."""
-    job = getattr(supervision_services, name, None)
-    if job is None:
-        return None
-    takes_now = "now" in inspect.signature(job).parameters
-
-    def call(now: dt.datetime) -> Any:
-        return job(now=now) if takes_now else job()
-
-    return call
 
 
 # --------------------------------------------------------------------------- time travel
