@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from xiaoneng.audit.services import audit_record
 from xiaoneng.catalog.models import Fee
-from xiaoneng.core.errors import FieldErrorCollector, InvalidState, NotFound, PermissionDenied
+from xiaoneng.core.errors import FieldErrorCollector, InvalidState, PermissionDenied
 from xiaoneng.org.models import Role
 from xiaoneng.org.selectors import actor_scope
 
@@ -111,15 +111,7 @@ def case_fee_assess(
     and ``exemption_basis``; the amount then defaults to 0 (免) or is the reduced amount
     (减), never more than the standard.
     """
-    locked = (
-        Case.objects.select_for_update(of=("self",))
-        .select_related("region")
-        .filter(pk=case.pk)
-        .first()
-    )
-    if locked is None:
-        raise NotFound(_("办件不存在。"))
-    case = locked
+    case = case_services.case_lock(case)
     staff_id = _require_department_staff(actor, case)
     if case.state in rules.FINAL_STATES:
         raise InvalidState(

@@ -43,6 +43,7 @@ from xiaoneng.org.selectors import actor_scope
 from . import rules
 from .fees import CENT, FEE_ROLES, FeeEvent, audit_case, money
 from .models import COUNTER_METHODS, Case, CaseFee, Payment, PaymentMethod, PaymentState
+from .services import case_lock
 
 DEFAULT_GATEWAY = "xiaoneng.cases.payments.SimulatedGateway"
 DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:8000"
@@ -121,18 +122,6 @@ def payment_gateway() -> PaymentGateway:
     return gateway
 
 
-def _lock_case(case: Case) -> Case:
-    locked = (
-        Case.objects.select_for_update(of=("self",))
-        .select_related("region")
-        .filter(pk=case.pk)
-        .first()
-    )
-    if locked is None:
-        raise NotFound(_("办件不存在。"))
-    return locked
-
-
 def _may_pay(actor: Any, case: Case) -> bool:
     """The applicant (owner) pays online; the implementing department's staff at the window."""
     if (
@@ -174,7 +163,7 @@ def _next_reference(case: Case) -> str:
 @transaction.atomic
 def payment_start(*, actor: Any, case: Case) -> Payment:
     """Open (or return the open) payment order for everything outstanding on ``case``."""
-    case = _lock_case(case)
+    case = case_lock(case)
     if not _may_pay(actor, case):
         raise PermissionDenied(_("只有申请人本人或实施主体的工作人员可以发起缴费。"))
     if case.state in rules.FINAL_STATES:
@@ -278,7 +267,7 @@ def payment_confirm(*, reference: str, signature: str, paid_amount: Any) -> Paym
             code="payment_not_pending",
         )
     with transaction.atomic():
-        case = _lock_case(payment.case)
+        case = case_lock(payment.case)
         payment = Payment.objects.select_for_update(of=("self",)).get(pk=payment.pk)
         if payment.state == PaymentState.PAID:  # a concurrent callback won
             return payment
@@ -303,7 +292,7 @@ def payment_refund(*, actor: Any, reference: str, reason: str) -> Payment:
     payment = Payment.objects.select_related("case").filter(reference=str(reference or "")).first()
     if payment is None:
         raise NotFound(_("支付单“%(reference)s”不存在。") % {"reference": reference})
-    case = _lock_case(payment.case)
+    case = case_lock(payment.case)
     if not is_fee_staff(actor, case):
         raise PermissionDenied(_("只有实施主体的工作人员可以办理退款。"))
     if not (reason or "").strip():
@@ -341,7 +330,7 @@ def payment_record_counter(
     more, no less); the receipt number (the non-tax revenue receipt) is required. An open
     gateway order for the same fees is cancelled, so the applicant cannot pay twice.
     """
-    case = _lock_case(case)
+    case = case_lock(case)
     if not is_fee_staff(actor, case):
         raise PermissionDenied(_("只有实施主体的工作人员可以登记窗口缴费。"))
     if case.state in rules.FINAL_STATES:

@@ -232,9 +232,10 @@ _TASK_ACTION_CASE_FIELDS = (
 )
 
 
-def _lock_case(case: Case | int, *related: str, fields: Sequence[str] = ()) -> Case:
+def case_lock(case: Case | int, *related: str, fields: Sequence[str] = ()) -> Case:
     """Lock the case row (first, always) with its region and the ``related`` rows; only
-    ``fields`` of the case itself when given."""
+    ``fields`` of the case itself when given. Inside a transaction; :class:`NotFound` when
+    the case is gone. Shared by every write on a case (fees and payments too)."""
     pk = case.pk if isinstance(case, Case) else case
     query = Case.objects.select_for_update(of=("self",)).select_related("region", *related)
     if fields:
@@ -820,7 +821,7 @@ def case_receive(
 @_action
 def case_material_add(*, case: Case, actor: Any, upload: MaterialUpload) -> CaseMaterial:
     """Add a file while the case is at intake (received or waiting for a supplement)."""
-    case = _lock_case(case, "item")
+    case = case_lock(case, "item")
     if not _is_owner(actor, case):
         _require_intake(actor, case)
     rules.case_target(case.state, "material_add")
@@ -840,7 +841,7 @@ def case_material_add(*, case: Case, actor: Any, upload: MaterialUpload) -> Case
 @_action
 def case_green_channel_set(*, case: Case, actor: Any, on: bool = True) -> Case:
     """Mark a key project (绿色通道) before acceptance; its limits and priority follow."""
-    case = _lock_case(case)
+    case = case_lock(case)
     scope = _require_staff(actor, Role.APPROVAL_OFFICE, Role.CHIEF_REPRESENTATIVE)
     if not (_in_department(scope, case.department_id) or scope.covers_region(case.region)):
         raise PermissionDenied(_("您不负责本办件。"))
@@ -958,7 +959,7 @@ def case_accept(
 ) -> Case:
     """受理. Acceptance dates from now, or from the completed supplement, or — when the
     intake limit has passed — from receipt (Art. 32)."""
-    case = _lock_case(case, "intake_timer")
+    case = case_lock(case, "intake_timer")
     _require_intake(actor, case)
     _check_version(case, expected_version)
     rules.case_target(case.state, "accept")
@@ -996,7 +997,7 @@ def case_refuse(
     expected_version: int | None = None,
 ) -> Case:
     """不予受理, with the reason and its legal basis (both required)."""
-    case = _lock_case(case, "intake_timer")
+    case = case_lock(case, "intake_timer")
     _require_intake(actor, case)
     _check_version(case, expected_version)
     errors = FieldErrorCollector()
@@ -1038,7 +1039,7 @@ def supplement_notice_issue(
     expected_version: int | None = None,
 ) -> SupplementNotice:
     """一次性告知: the one notice listing everything missing or defective (Art. 32)."""
-    case = _lock_case(case, "item", "intake_timer")
+    case = case_lock(case, "item", "intake_timer")
     scope = _require_intake(actor, case)
     _check_version(case, expected_version)
     existing = SupplementNotice.objects.filter(case=case).first()
@@ -1109,7 +1110,7 @@ def supplement_notice_issue(
 def supplement_complete(*, case: Case, actor: Any) -> Case:
     """The applicant has corrected everything the notice listed; intake starts again and
     acceptance will date from now (the completion)."""
-    case = _lock_case(case)
+    case = case_lock(case)
     if not _is_owner(actor, case):
         _require_intake(actor, case)
     case.state = rules.case_target(case.state, "supplement_complete")
@@ -1147,7 +1148,7 @@ def supplement_complete(*, case: Case, actor: Any) -> Case:
 
 def _auto_accept_one(case_id: int, now: dt.datetime) -> bool:
     with _one_action():
-        case = _lock_case(case_id, "item", "intake_timer")
+        case = case_lock(case_id, "item", "intake_timer")
         if case.state != CaseState.RECEIVED or not _intake_overdue(case, now):
             return False
         at = case.intake_timer.started_at if case.intake_timer else case.received_at
@@ -1215,7 +1216,7 @@ def case_decide_on_spot(
     *, case: Case, actor: Any, outcome: str, reasons: str = "", legal_basis: str = ""
 ) -> Decision:
     """即办件: a chief representative decides at the window (Art. 34)."""
-    case = _lock_case(case, "item", "intake_timer")
+    case = case_lock(case, "item", "intake_timer")
     scope = _require_staff(actor, Role.CHIEF_REPRESENTATIVE)
     if not ChiefRepresentative.objects.filter(
         staff_id=_staff_pk(scope), department_id=case.department_id
@@ -1253,7 +1254,7 @@ def case_decide_on_spot(
 @_action
 def case_withdraw(*, case: Case, actor: Any, reason: str = "") -> Case:
     """The applicant withdraws an undecided application; every open timer stops."""
-    case = _lock_case(case)
+    case = case_lock(case)
     if not _is_owner(actor, case):
         _require_intake(actor, case)
     case.state = rules.case_target(case.state, "withdraw")
@@ -1299,7 +1300,7 @@ def _task_for_action(
         if isinstance(task, CaseTask)
         else CaseTask.objects.values_list("case_id", flat=True).get(pk=task_id)
     )
-    case = _lock_case(case_id, fields=_TASK_ACTION_CASE_FIELDS)
+    case = case_lock(case_id, fields=_TASK_ACTION_CASE_FIELDS)
     locked = _lock_task(task_id, with_timer=with_timer)
     scope = _require_staff(actor, *APPROVER_ROLES)
     if not _in_department(scope, locked.department_id):
@@ -1629,7 +1630,7 @@ def task_reopen(*, task: CaseTask | int, actor: Any, reason: str) -> CaseTask:
         raise ValidationFailed(_("请填写重新办理的理由。"), field="reason", code="required")
     task_id = task.pk if isinstance(task, CaseTask) else task
     case_id = CaseTask.objects.values_list("case_id", flat=True).get(pk=task_id)
-    case = _lock_case(case_id)
+    case = case_lock(case_id)
     task = _lock_task(task_id)
     scope = _require_staff(actor, *APPROVER_ROLES)
     rules.case_target(case.state, "task")
@@ -1655,7 +1656,7 @@ def task_reopen(*, task: CaseTask | int, actor: Any, reason: str) -> CaseTask:
 def _deem_one(task_id: int, now: dt.datetime) -> bool:
     with _one_action():
         case_id = CaseTask.objects.values_list("case_id", flat=True).get(pk=task_id)
-        case = _lock_case(case_id, "item")
+        case = case_lock(case_id, "item")
         task = _lock_task(task_id)
         if (
             case.state != CaseState.PROCESSING
@@ -1731,7 +1732,7 @@ def special_procedure_start(
     """Start a special procedure (听证、检验、专家评审…, Art. 45): the case and step timers
     pause when it is not counted in the limit, and the applicant is told in writing how
     long it is expected to take."""
-    case = _lock_case(case, "item")
+    case = case_lock(case, "item")
     scope = _require_staff(actor, *APPROVER_ROLES)
     if not _case_staff(scope, case):
         raise PermissionDenied(_("您不负责本办件。"))
@@ -1822,7 +1823,7 @@ def special_procedure_end(
     """End the special procedure; paused timers resume."""
     record_id = record.pk if isinstance(record, SpecialProcedureRecord) else record
     case_id = SpecialProcedureRecord.objects.values_list("case_id", flat=True).get(pk=record_id)
-    case = _lock_case(case_id)
+    case = case_lock(case_id)
     record = SpecialProcedureRecord.objects.select_for_update().get(pk=record_id)
     scope = _require_staff(actor, *APPROVER_ROLES)
     if not _case_staff(scope, case):
@@ -1859,7 +1860,7 @@ def special_procedure_end(
 @_action
 def extension_request(*, case: Case, actor: Any, reason: str) -> ExtensionRequest:
     """Ask the department head for the statutory extension (+10, joint +15 working days)."""
-    case = _lock_case(case, "item")
+    case = case_lock(case, "item")
     scope = _require_staff(actor, *APPROVER_ROLES, Role.CLERK)
     if not _case_staff(scope, case):
         raise PermissionDenied(_("您不负责本办件。"))
@@ -1893,7 +1894,7 @@ def _extension_for_decision(
 ) -> tuple[Case, ExtensionRequest, Scope]:
     request_id = request.pk if isinstance(request, ExtensionRequest) else request
     case_id = ExtensionRequest.objects.values_list("case_id", flat=True).get(pk=request_id)
-    case = _lock_case(case_id, "department")
+    case = case_lock(case_id, "department")
     request = ExtensionRequest.objects.select_for_update().get(pk=request_id)
     scope = _require_staff(actor)
     if not (scope.everything or case.department.head_id == scope.staff_id):
@@ -1976,7 +1977,7 @@ def case_decide(
 ) -> Decision:
     """准予 / 不予许可 once every step is done; a grant starts the 10-working-day delivery
     timer of the licence (Art. 44)."""
-    case = _lock_case(case, "promised_timer", "statutory_timer")
+    case = case_lock(case, "promised_timer", "statutory_timer")
     scope = _require_staff(actor, *DECIDER_ROLES)
     if not (
         _in_department(scope, case.department_id)
@@ -2057,7 +2058,7 @@ def licence_issue(
     name: str = "",
 ) -> Licence:
     """Issue the electronic licence of a granted case (within the delivery timer)."""
-    case = _lock_case(case, "delivery_timer")
+    case = case_lock(case, "delivery_timer")
     actor_scope_ = _require_staff(actor, *DECIDER_ROLES, Role.CLERK)
     if not _in_department(actor_scope_, case.department_id):
         raise PermissionDenied(_("只有实施主体可以颁发证照。"))
@@ -2093,7 +2094,7 @@ def licence_issue(
 
 def _deem_renewal_one(case_id: int, today: dt.date) -> bool:
     with _one_action():
-        case = _lock_case(case_id, "item", "renewal_of")
+        case = case_lock(case_id, "item", "renewal_of")
         old = case.renewal_of
         if (
             old is None
