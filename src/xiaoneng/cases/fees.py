@@ -23,7 +23,6 @@ from django.db.models import QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from xiaoneng.audit.services import audit_record
 from xiaoneng.catalog.models import Fee
 from xiaoneng.core.errors import FieldErrorCollector, InvalidState, PermissionDenied
 from xiaoneng.org.models import Role
@@ -34,7 +33,6 @@ from . import selectors as case_selectors
 from . import services as case_services
 from .models import Case, CaseFee, Licence
 
-CASE_SUBJECT = "cases.case"
 CENT = Decimal("0.01")
 FEE_ROLES = (Role.CLERK, Role.APPROVER, Role.CHIEF_REPRESENTATIVE)
 
@@ -49,19 +47,6 @@ class FeeEvent(StrEnum):
     PAYMENT_CANCELLED = "cases.payment_cancelled"
     PAYMENT_REFUNDED = "cases.payment_refunded"
     PAYMENT_COUNTER = "cases.payment_counter_recorded"
-
-
-def audit_case(actor: Any, action: str, case: Case, **payload: Any) -> None:
-    """One audit event with the case as its object (so it shows in the case history)."""
-    audit_record(
-        actor=actor,
-        action=action,
-        object_type=CASE_SUBJECT,
-        object_id=case.pk,
-        region_code=case.region.code,
-        department_id=case.department_id,
-        payload={"number": case.number, "state": case.state, **payload},
-    )
 
 
 def money(value: Any, *, field: str, errors: FieldErrorCollector) -> Decimal | None:
@@ -178,7 +163,7 @@ def case_fee_assess(
         assessed_by_id=staff_id,
         assessed_at=timezone.now(),
     )
-    audit_case(
+    case_services.case_audit(
         actor,
         FeeEvent.FEE_ASSESSED,
         case,

@@ -41,9 +41,9 @@ from xiaoneng.core.errors import (
 from xiaoneng.org.selectors import actor_scope
 
 from . import rules
-from .fees import CENT, FEE_ROLES, FeeEvent, audit_case, money
+from .fees import CENT, FEE_ROLES, FeeEvent, money
 from .models import COUNTER_METHODS, Case, CaseFee, Payment, PaymentMethod, PaymentState
-from .services import case_lock
+from .services import case_audit, case_lock
 
 DEFAULT_GATEWAY = "xiaoneng.cases.payments.SimulatedGateway"
 DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:8000"
@@ -180,7 +180,7 @@ def payment_start(*, actor: Any, case: Case) -> Payment:
         # A fee was assessed since: the old order no longer covers what is due.
         open_payment.state = PaymentState.CANCELLED
         open_payment.save(update_fields=["state"])
-        audit_case(actor, FeeEvent.PAYMENT_CANCELLED, case, payment=open_payment.reference)
+        case_audit(actor, FeeEvent.PAYMENT_CANCELLED, case, payment=open_payment.reference)
     reference = _next_reference(case)
     gateway = payment_gateway()
     order = gateway.create_order(
@@ -199,7 +199,7 @@ def payment_start(*, actor: Any, case: Case) -> Payment:
         started_by=actor if getattr(actor, "is_authenticated", False) else None,
         created_at=timezone.now(),
     )
-    audit_case(actor, FeeEvent.PAYMENT_STARTED, case, payment=reference, amount=str(amount))
+    case_audit(actor, FeeEvent.PAYMENT_STARTED, case, payment=reference, amount=str(amount))
     return payment
 
 
@@ -211,7 +211,7 @@ def _reject(payment: Payment, *, why: str, paid_amount: str) -> None:
         )
         locked.rejected_callbacks += 1
         locked.save(update_fields=["rejected_callbacks"])
-        audit_case(
+        case_audit(
             None,
             FeeEvent.PAYMENT_REJECTED,
             locked.case,
@@ -279,7 +279,7 @@ def payment_confirm(*, reference: str, signature: str, paid_amount: Any) -> Paym
         CaseFee.objects.filter(pk__in=payment.fee_ids, paid_at__isnull=True).update(
             payment=payment, paid_at=now
         )
-        audit_case(
+        case_audit(
             None, FeeEvent.PAYMENT_CONFIRMED, case, payment=payment.reference, amount=str(amount)
         )
     return payment
@@ -316,7 +316,7 @@ def payment_refund(*, actor: Any, reference: str, reason: str) -> Payment:
     payment.refund_reason = reason.strip()
     payment.save(update_fields=["state", "refunded_at", "refund_reference", "refund_reason"])
     CaseFee.objects.filter(payment=payment).update(payment=None, paid_at=None)
-    audit_case(actor, FeeEvent.PAYMENT_REFUNDED, case, payment=payment.reference)
+    case_audit(actor, FeeEvent.PAYMENT_REFUNDED, case, payment=payment.reference)
     return payment
 
 
@@ -358,7 +358,7 @@ def payment_record_counter(
     for open_payment in Payment.objects.filter(case=case, state=PaymentState.PENDING):
         open_payment.state = PaymentState.CANCELLED
         open_payment.save(update_fields=["state"])
-        audit_case(actor, FeeEvent.PAYMENT_CANCELLED, case, payment=open_payment.reference)
+        case_audit(actor, FeeEvent.PAYMENT_CANCELLED, case, payment=open_payment.reference)
     now = timezone.now()
     payment = Payment.objects.create(
         case=case,
@@ -375,7 +375,7 @@ def payment_record_counter(
         paid_amount=due,
     )
     CaseFee.objects.filter(pk__in=payment.fee_ids).update(payment=payment, paid_at=now)
-    audit_case(
+    case_audit(
         actor,
         FeeEvent.PAYMENT_COUNTER,
         case,

@@ -272,7 +272,9 @@ def _save_case(case: Case, *fields: str) -> None:
     case.save(update_fields=[*fields, "version", "updated_at"])
 
 
-def _audit(actor: Any, action: CaseEvent, case: Case, **payload: Any) -> None:
+def case_audit(actor: Any, action: str, case: Case, **payload: Any) -> None:
+    """One audit event with the case as its object (so it shows in the case history); its
+    ``action`` a :class:`CaseEvent` or a fee/payment event of :mod:`.fees`."""
     audit_record(
         actor=actor,
         action=action,
@@ -631,7 +633,7 @@ def _insert_case(case: Case, *, actor: Any, materials: Sequence[MaterialUpload])
         specs=[_case_timer(case, rules.TIMER_INTAKE, rules.INTAKE_LIMIT)], at=now, actor=actor
     )[0]
     case.save(update_fields=["intake_timer"])
-    _audit(
+    case_audit(
         actor,
         CaseEvent.SUBMITTED if case.channel == Channel.ONLINE else CaseEvent.RECEIVED,
         case,
@@ -834,7 +836,7 @@ def case_material_add(*, case: Case, actor: Any, upload: MaterialUpload) -> Case
     )
     material.save(force_insert=True)
     _save_case(case)
-    _audit(actor, CaseEvent.MATERIAL_ADDED, case, material=material.pk, sha256=material.sha256)
+    case_audit(actor, CaseEvent.MATERIAL_ADDED, case, material=material.pk, sha256=material.sha256)
     return material
 
 
@@ -849,7 +851,7 @@ def case_green_channel_set(*, case: Case, actor: Any, on: bool = True) -> Case:
         raise InvalidState(_("只能在受理前设置绿色通道。"), field="is_green_channel")
     case.is_green_channel = on
     _save_case(case, "is_green_channel")
-    _audit(actor, CaseEvent.GREEN_CHANNEL_SET, case, green_channel=on)
+    case_audit(actor, CaseEvent.GREEN_CHANNEL_SET, case, green_channel=on)
     return case
 
 
@@ -969,7 +971,7 @@ def case_accept(
     supplemented = intake_start > case.received_at
     at = intake_start if supplemented or _intake_overdue(case, now) else now
     _accept(case, actor=actor, at=at, now=now, auto=False)
-    _audit(
+    case_audit(
         actor,
         CaseEvent.ACCEPTED,
         case,
@@ -1014,7 +1016,7 @@ def case_refuse(
     case.refusal_basis = legal_basis.strip()
     case.completed_at = now
     _save_case(case, "state", "refusal_reason", "refusal_basis", "completed_at")
-    _audit(actor, CaseEvent.NOT_ACCEPTED, case)
+    case_audit(actor, CaseEvent.NOT_ACCEPTED, case)
     notify_applicant(
         case=case,
         kind="not_accepted",
@@ -1094,7 +1096,7 @@ def supplement_notice_issue(
     SupplementItem.objects.bulk_create(rows)
     _timer_done(case.intake_timer_id, at=now, actor=actor)
     _save_case(case, "state")
-    _audit(actor, CaseEvent.SUPPLEMENT_ISSUED, case, notice=notice.pk, items=len(rows))
+    case_audit(actor, CaseEvent.SUPPLEMENT_ISSUED, case, notice=notice.pk, items=len(rows))
     listing = "；".join(f"{n}. {r.description}" for n, r in enumerate(rows, start=1))
     notify_applicant(
         case=case,
@@ -1142,7 +1144,7 @@ def supplement_complete(*, case: Case, actor: Any) -> Case:
         actor=actor,
     )
     _save_case(case, "state", "intake_timer")
-    _audit(actor, CaseEvent.SUPPLEMENT_COMPLETED, case, notice=notice.pk)
+    case_audit(actor, CaseEvent.SUPPLEMENT_COMPLETED, case, notice=notice.pk)
     return case
 
 
@@ -1153,7 +1155,7 @@ def _auto_accept_one(case_id: int, now: dt.datetime) -> bool:
             return False
         at = case.intake_timer.started_at if case.intake_timer else case.received_at
         _accept(case, actor=None, at=at, now=now, auto=True)
-        _audit(
+        case_audit(
             None,
             CaseEvent.AUTO_ACCEPTED,
             case,
@@ -1246,7 +1248,7 @@ def case_decide_on_spot(
     _save_case(
         case, "state", "accepted_at", "decided_at", "decision", "delivery_timer", "completed_at"
     )
-    _audit(actor, CaseEvent.DECIDED, case, outcome=outcome, on_the_spot=True)
+    case_audit(actor, CaseEvent.DECIDED, case, outcome=outcome, on_the_spot=True)
     _notify_decision(case, outcome)
     return decision
 
@@ -1262,7 +1264,7 @@ def case_withdraw(*, case: Case, actor: Any, reason: str = "") -> Case:
     _close_open_work(case, now=now, actor=actor, outcome="")
     case.completed_at = now
     _save_case(case, "state", "completed_at")
-    _audit(actor, CaseEvent.WITHDRAWN, case, reason=reason)
+    case_audit(actor, CaseEvent.WITHDRAWN, case, reason=reason)
     return case
 
 
@@ -1394,7 +1396,7 @@ def task_claim(
     task.claimed_at = _now()
     task.version += 1
     task.save(update_fields=["state", "assignee", "claimed_at", "version"])
-    _audit(actor, CaseEvent.TASK_CLAIMED, case, task=task.pk, step=task.step.position, **extra)
+    case_audit(actor, CaseEvent.TASK_CLAIMED, case, task=task.pk, step=task.step.position, **extra)
     return task
 
 
@@ -1490,7 +1492,7 @@ def task_approve(
         actor=actor,
         action="approve",
     )
-    _audit(
+    case_audit(
         actor,
         CaseEvent.TASK_APPROVED,
         case,
@@ -1521,7 +1523,7 @@ def task_recommend_refusal(
         actor=actor,
         action="recommend_refusal",
     )
-    _audit(
+    case_audit(
         actor,
         CaseEvent.TASK_REFUSAL_RECOMMENDED,
         case,
@@ -1583,7 +1585,7 @@ def task_return(
         reopened.append(lead.pk)
     case.current_step = previous.position
     _save_case(case, "current_step")
-    _audit(
+    case_audit(
         actor,
         CaseEvent.TASK_RETURNED,
         case,
@@ -1642,7 +1644,7 @@ def task_reopen(*, task: CaseTask | int, actor: Any, reason: str) -> CaseTask:
     now = _now()
     _reopen(case, task, now=now, actor=actor, action="reopen")
     _save_case(case)
-    _audit(
+    case_audit(
         actor,
         CaseEvent.TASK_REOPENED,
         case,
@@ -1677,7 +1679,7 @@ def _deem_one(task_id: int, now: dt.datetime) -> bool:
             actor=None,
             action="deemed_approve",
         )
-        _audit(
+        case_audit(
             None,
             CaseEvent.TASK_DEEMED_APPROVED,
             case,
@@ -1797,7 +1799,7 @@ def special_procedure_start(
                 actor=actor,
             )
     _save_case(case, *fields)
-    _audit(actor, CaseEvent.SPECIAL_STARTED, case, record=record.pk, kind=kind, pauses=pauses)
+    case_audit(actor, CaseEvent.SPECIAL_STARTED, case, record=record.pk, kind=kind, pauses=pauses)
     notify_applicant(case=case, kind="special_procedure", subject=_("特别程序告知"), body=text)
     return record
 
@@ -1853,7 +1855,7 @@ def special_procedure_end(
     record.save(update_fields=["ended_at", "ended_by", "result"])
     _timer_done(record.timer_id, at=now, actor=actor)
     _save_case(case, *fields)
-    _audit(actor, CaseEvent.SPECIAL_ENDED, case, record=record.pk)
+    case_audit(actor, CaseEvent.SPECIAL_ENDED, case, record=record.pk)
     return record
 
 
@@ -1885,7 +1887,7 @@ def extension_request(*, case: Case, actor: Any, reason: str) -> ExtensionReques
         requested_at=_now(),
     )
     _save_case(case)
-    _audit(actor, CaseEvent.EXTENSION_REQUESTED, case, request=request.pk, extension=str(limit))
+    case_audit(actor, CaseEvent.EXTENSION_REQUESTED, case, request=request.pk, extension=str(limit))
     return request
 
 
@@ -1926,7 +1928,7 @@ def extension_approve(
     request.decision_note = note
     request.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
     _save_case(case)
-    _audit(actor, CaseEvent.EXTENSION_APPROVED, case, request=request.pk, extension=str(limit))
+    case_audit(actor, CaseEvent.EXTENSION_APPROVED, case, request=request.pk, extension=str(limit))
     notify_applicant(
         case=case,
         kind="extension",
@@ -1948,7 +1950,7 @@ def extension_reject(
     request.decision_note = note
     request.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
     _save_case(case)
-    _audit(actor, CaseEvent.EXTENSION_REJECTED, case, request=request.pk)
+    case_audit(actor, CaseEvent.EXTENSION_REJECTED, case, request=request.pk)
     return request
 
 
@@ -2006,7 +2008,7 @@ def case_decide(
     if outcome == DecisionOutcome.REFUSE:
         case.completed_at = now
     _save_case(case, "state", "decision", "decided_at", "delivery_timer", "completed_at")
-    _audit(actor, CaseEvent.DECIDED, case, outcome=outcome, decision=decision.pk)
+    case_audit(actor, CaseEvent.DECIDED, case, outcome=outcome, decision=decision.pk)
     _notify_decision(case, outcome)
     return decision
 
@@ -2081,7 +2083,7 @@ def licence_issue(
     _read_timers_done(case, case.delivery_timer, at=now, actor=actor)
     case.completed_at = now
     _save_case(case, "state", "completed_at")
-    _audit(actor, CaseEvent.LICENCE_ISSUED, case, licence=licence.number)
+    case_audit(actor, CaseEvent.LICENCE_ISSUED, case, licence=licence.number)
     notify_applicant(
         case=case,
         kind="licence",
@@ -2129,7 +2131,7 @@ def _deem_renewal_one(case_id: int, today: dt.date) -> bool:
         case.decision = DecisionOutcome.GRANT
         case.decided_at = case.completed_at = now
         _save_case(case, "state", "decision", "decided_at", "completed_at", "accepted_at")
-        _audit(None, CaseEvent.DEEMED_RENEWED, case, licence=licence.number, renewed=old.number)
+        case_audit(None, CaseEvent.DEEMED_RENEWED, case, licence=licence.number, renewed=old.number)
         notify_applicant(
             case=case,
             kind="deemed_renewed",
