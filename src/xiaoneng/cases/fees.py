@@ -68,13 +68,21 @@ def money(value: Any, *, field: str, errors: FieldErrorCollector) -> Decimal | N
     return amount.quantize(CENT)
 
 
-def _require_department_staff(actor: Any, case: Case) -> int:
+def is_fee_staff(actor: Any, case: Case) -> bool:
+    """Staff of the implementing department with a fee role (fee assessment, counter
+    payments, refunds)."""
     scope = actor_scope(actor)
-    if scope.staff_id is None or not scope.has_role(*FEE_ROLES):
+    return scope.staff_id is not None and (
+        scope.has_role(*FEE_ROLES) and case.department_id in scope.department_ids
+    )
+
+
+def _require_department_staff(actor: Any, case: Case) -> int:
+    if not is_fee_staff(actor, case):
         raise PermissionDenied(_("只有实施主体的工作人员可以核定收费。"))
-    if case.department_id not in scope.department_ids:
-        raise PermissionDenied(_("只有实施主体的工作人员可以核定收费。"))
-    return scope.staff_id
+    staff_id = actor_scope(actor).staff_id
+    assert staff_id is not None  # noqa: S101 - is_fee_staff checked it
+    return staff_id
 
 
 @transaction.atomic

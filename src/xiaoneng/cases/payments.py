@@ -41,7 +41,7 @@ from xiaoneng.core.errors import (
 from xiaoneng.org.selectors import actor_scope
 
 from . import rules
-from .fees import CENT, FEE_ROLES, FeeEvent, money
+from .fees import CENT, FEE_ROLES, FeeEvent, is_fee_staff, money
 from .models import COUNTER_METHODS, Case, CaseFee, Payment, PaymentMethod, PaymentState
 from .services import case_audit, case_lock
 
@@ -136,14 +136,6 @@ def _may_pay(actor: Any, case: Case) -> bool:
     )
 
 
-def is_fee_staff(actor: Any, case: Case) -> bool:
-    """Staff of the implementing department with a fee role (counter payments, refunds)."""
-    scope = actor_scope(actor)
-    return scope.staff_id is not None and (
-        scope.has_role(*FEE_ROLES) and case.department_id in scope.department_ids
-    )
-
-
 def _outstanding(case: Case) -> tuple[list[CaseFee], Decimal]:
     """The unpaid fees of ``case`` (in order) and their sum; nothing to pay is a 409."""
     fees = list(
@@ -160,17 +152,29 @@ def _next_reference(case: Case) -> str:
     return f"PAY{case.number.replace('-', '')}{serial:02d}"
 
 
+def _refuse_closed(case: Case) -> None:
+    if case.state in rules.FINAL_STATES:
+        raise InvalidState(
+            _("办件已%(state)s，不能缴费。") % {"state": case.get_state_display()},
+            code="case_closed",
+        )
+
+
+def _cancel(actor: Any, case: Case, payment: Payment) -> None:
+    """Cancel an open gateway order that no longer covers what is due (or was paid at the
+    counter)."""
+    payment.state = PaymentState.CANCELLED
+    payment.save(update_fields=["state"])
+    case_audit(actor, FeeEvent.PAYMENT_CANCELLED, case, payment=payment.reference)
+
+
 @transaction.atomic
 def payment_start(*, actor: Any, case: Case) -> Payment:
     """Open (or return the open) payment order for everything outstanding on ``case``."""
     case = case_lock(case)
     if not _may_pay(actor, case):
         raise PermissionDenied(_("只有申请人本人或实施主体的工作人员可以发起缴费。"))
-    if case.state in rules.FINAL_STATES:
-        raise InvalidState(
-            _("办件已%(state)s，不能缴费。") % {"state": case.get_state_display()},
-            code="case_closed",
-        )
+    _refuse_closed(case)
     fees, amount = _outstanding(case)
     fee_ids = [f.pk for f in fees]
     open_payment = Payment.objects.filter(case=case, state=PaymentState.PENDING).first()
@@ -178,9 +182,7 @@ def payment_start(*, actor: Any, case: Case) -> Payment:
         if open_payment.fee_ids == fee_ids and open_payment.amount == amount:
             return open_payment
         # A fee was assessed since: the old order no longer covers what is due.
-        open_payment.state = PaymentState.CANCELLED
-        open_payment.save(update_fields=["state"])
-        case_audit(actor, FeeEvent.PAYMENT_CANCELLED, case, payment=open_payment.reference)
+        _cancel(actor, case, open_payment)
     reference = _next_reference(case)
     gateway = payment_gateway()
     order = gateway.create_order(
@@ -333,11 +335,7 @@ def payment_record_counter(
     case = case_lock(case)
     if not is_fee_staff(actor, case):
         raise PermissionDenied(_("只有实施主体的工作人员可以登记窗口缴费。"))
-    if case.state in rules.FINAL_STATES:
-        raise InvalidState(
-            _("办件已%(state)s，不能缴费。") % {"state": case.get_state_display()},
-            code="case_closed",
-        )
+    _refuse_closed(case)
     errors = FieldErrorCollector()
     paid = money(amount, field="amount", errors=errors)
     if method not in COUNTER_METHODS:
@@ -356,9 +354,7 @@ def payment_record_counter(
             code="amount_mismatch",
         )
     for open_payment in Payment.objects.filter(case=case, state=PaymentState.PENDING):
-        open_payment.state = PaymentState.CANCELLED
-        open_payment.save(update_fields=["state"])
-        case_audit(actor, FeeEvent.PAYMENT_CANCELLED, case, payment=open_payment.reference)
+        _cancel(actor, case, open_payment)
     now = timezone.now()
     payment = Payment.objects.create(
         case=case,
