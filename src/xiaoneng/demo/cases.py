@@ -66,14 +66,23 @@ def _item(code_part: str) -> Item:
     return Item.objects.get(code__startswith=code_part, state="published")
 
 
+def required_materials(item: Item) -> list[tuple[str, int]]:
+    """The name and id of each required material of ``item``, in the guide's order."""
+    return list(
+        item.materials.filter(necessity="required").order_by("position").values_list("name", "pk")
+    )
+
+
+def material_upload(name: str, requirement_id: int | None) -> case_services.MaterialUpload:
+    """The demo PDF uploaded as material ``name`` (for requirement ``requirement_id``)."""
+    return case_services.MaterialUpload(
+        file=SimpleUploadedFile(f"{name}.pdf", PDF, content_type="application/pdf"),
+        requirement_id=requirement_id,
+    )
+
+
 def _materials(item: Item) -> list[case_services.MaterialUpload]:
-    return [
-        case_services.MaterialUpload(
-            file=SimpleUploadedFile(f"{m.name}.pdf", PDF, content_type="application/pdf"),
-            requirement_id=m.pk,
-        )
-        for m in item.materials.filter(necessity="required").order_by("position")
-    ]
+    return [material_upload(name, pk) for name, pk in required_materials(item)]
 
 
 def _submit(applicant: User, item: Item, key: str) -> Case:

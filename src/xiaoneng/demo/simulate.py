@@ -46,7 +46,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import CharField, Count, Max, Q
 from django.db.models.functions import Cast
 from django.test import override_settings
@@ -88,7 +87,7 @@ from xiaoneng.supervision import services as supervision_services
 from xiaoneng.supervision.models import Alert, AlertLevel
 
 from . import orgdata
-from .cases import KEY_PREFIX, PDF
+from .cases import KEY_PREFIX, material_upload, required_materials
 
 __all__ = [
     "DEFAULT_START",
@@ -367,13 +366,6 @@ def _person(rng: random.Random, n: int) -> case_services.ApplicantInfo:
     )
 
 
-def _upload(name: str, requirement_id: int | None) -> case_services.MaterialUpload:
-    return case_services.MaterialUpload(
-        file=SimpleUploadedFile(f"{name}.pdf", PDF, content_type="application/pdf"),
-        requirement_id=requirement_id,
-    )
-
-
 # --------------------------------------------------------------------------- time
 
 
@@ -477,12 +469,7 @@ class _Engine:
         self.now = clock.opening(DEFAULT_START)
         self.absent_today: list[Staff] = []
         self.required: dict[int, list[tuple[str, int]]] = {
-            item.pk: list(
-                item.materials.filter(necessity="required")
-                .order_by("position")
-                .values_list("name", "pk")
-            )
-            for item in items
+            item.pk: required_materials(item) for item in items
         }
         self.with_fees = set(
             Item.objects.filter(pk__in=[i.pk for i in items], fees__isnull=False).values_list(
@@ -591,7 +578,7 @@ class _Engine:
             refusal=rng.random() < mix.refusal,
         )
         item = rng.choice(self.items)
-        uploads = [_upload(name, pk) for name, pk in self.required[item.pk]]
+        uploads = [material_upload(name, pk) for name, pk in self.required[item.pk]]
         if profile.online:
             applicant = rng.choice(self.roster.online)
             channel = "online"
@@ -678,7 +665,7 @@ class _Engine:
         if case.state != CaseState.SUPPLEMENT:
             return
         owner = case.applicant_user if case.applicant_user_id else self.clerk(case, profile)
-        upload = _upload(event.data["name"], event.data["requirement_id"])
+        upload = material_upload(event.data["name"], event.data["requirement_id"])
         self.attempt(lambda: case_services.case_material_add(case=case, actor=owner, upload=upload))
         if self.attempt(lambda: case_services.supplement_complete(case=case, actor=owner)):
             self.stats["supplement_done"] += 1
