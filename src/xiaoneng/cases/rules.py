@@ -76,6 +76,11 @@ TIMER_TASK = "case.task"
 TIMER_DELIVERY = "case.delivery"
 TIMER_SPECIAL = "case.special"
 
+# Subjects of audit events, timers and alerts ("app_label.model"), one name each
+CASE_SUBJECT = "cases.case"
+TASK_SUBJECT = "cases.casetask"
+SPECIAL_SUBJECT = "cases.specialprocedurerecord"
+
 # --------------------------------------------------------------------------- case actions
 
 ACTION_LABELS = {

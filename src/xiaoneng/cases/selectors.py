@@ -44,8 +44,7 @@ from .models import (
     StepState,
     TaskState,
 )
-
-CASE_SUBJECT = "cases.case"
+from .rules import CASE_SUBJECT
 
 
 def _case_scope_q(scope: Scope, actor: Any) -> Q | None:

@@ -82,6 +82,7 @@ from .models import (
     TaskState,
 )
 from .notifications import notify_applicant
+from .rules import CASE_SUBJECT, SPECIAL_SUBJECT, TASK_SUBJECT
 
 timer_start = deadlines_services.timer_start
 timers_start = deadlines_services.timers_start
@@ -111,9 +112,6 @@ def _one_action() -> Iterator[None]:
         yield
 
 
-CASE_SUBJECT = "cases.case"
-TASK_SUBJECT = "cases.casetask"
-SPECIAL_SUBJECT = "cases.specialprocedurerecord"
 _QUERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 _F = TypeVar("_F", bound=Callable[..., Any])
 

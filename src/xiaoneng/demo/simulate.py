@@ -55,6 +55,7 @@ from stdnum.cn import ric
 from xiaoneng.audit.models import AuditEvent
 from xiaoneng.cases import fees as case_fees
 from xiaoneng.cases import payments
+from xiaoneng.cases import rules as case_rules
 from xiaoneng.cases import services as case_services
 from xiaoneng.cases.models import (
     Case,
@@ -103,10 +104,6 @@ __all__ = [
 DEFAULT_START = dt.date(2026, 3, 2)
 MAX_DAYS = 250
 MAX_CASES_PER_DAY = 5000
-
-CASE_SUBJECT = "cases.case"
-TASK_SUBJECT = "cases.casetask"
-SPECIAL_SUBJECT = "cases.specialprocedurerecord"
 
 
 class SimulationRefused(DomainError):
@@ -1144,9 +1141,9 @@ def _summary(
     )
     alerts = Alert.objects.filter(
         Q(case_id__gt=floor)
-        | Q(subject_type=CASE_SUBJECT, subject_id__in=case_ids)
-        | Q(subject_type=TASK_SUBJECT, subject_id__in=task_ids.values("s"))
-        | Q(subject_type=SPECIAL_SUBJECT, subject_id__in=special_ids.values("s"))
+        | Q(subject_type=case_rules.CASE_SUBJECT, subject_id__in=case_ids)
+        | Q(subject_type=case_rules.TASK_SUBJECT, subject_id__in=task_ids.values("s"))
+        | Q(subject_type=case_rules.SPECIAL_SUBJECT, subject_id__in=special_ids.values("s"))
     )
     by_rule = {
         (rule, level): n
