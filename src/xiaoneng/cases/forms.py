@@ -1,5 +1,6 @@
 """Forms of the case pages. They only shape input; every rule is checked by the services,
-whose :class:`~xiaoneng.core.errors.DomainError` is shown beside the field it names."""
+whose :class:`~xiaoneng.core.errors.DomainError` is shown beside the field it names
+(:func:`xiaoneng.core.views.add_domain_errors`)."""
 
 from __future__ import annotations
 
@@ -10,27 +11,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from xiaoneng.catalog.models import Item, SpecialKind
-from xiaoneng.core.errors import DomainError
 
 from .models import COUNTER_METHODS, ApplicantKind, CaseState, DecisionOutcome, TaskState
 
 _REQUIRED = {"required": _("此项为必填项。")}
-
-
-def add_domain_errors(
-    form: forms.Form, exc: DomainError, aliases: dict[str, str] | None = None
-) -> None:
-    """Each field error beside its field (``aliases`` maps service field names to form
-    fields); anything else at the top of the form."""
-    aliases = aliases or {}
-    if not exc.errors:
-        form.add_error(None, str(exc.message))
-        return
-    for error in exc.errors:
-        name = aliases.get(error.field, error.field)
-        if name.startswith("applicant."):
-            name = name.removeprefix("applicant.")
-        form.add_error(name if name in form.fields else None, str(error.message))
 
 
 def material_field(pk: int) -> str:

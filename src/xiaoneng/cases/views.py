@@ -17,7 +17,6 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -38,9 +37,16 @@ from xiaoneng.core.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from xiaoneng.core.views import (
+    add_domain_errors,
+    error_status,
+    paginate,
+    query_without_page,
+)
 from xiaoneng.deadlines.calendars import calendar_for_region
 from xiaoneng.deadlines.models import Timer
 from xiaoneng.deadlines.selectors import timer_explain, timer_status
+from xiaoneng.org.auth import require_staff
 from xiaoneng.org.models import Applicant, Role, Window
 from xiaoneng.org.selectors import actor_scope
 
@@ -63,8 +69,10 @@ from .models import (
     SupplementNotice,
 )
 
-PAGE_SIZE = 25
 APPLICANT_LOGIN = "org:sms_login"
+#: the services name the applicant's fields ``applicant.name`` …; the forms just ``name``
+_APPLICANT = "applicant."
+_STAFF_ONLY = gettext_lazy("只有工作人员可以使用办件工作台。")
 
 # --------------------------------------------------------------------------- display helpers
 
@@ -231,27 +239,6 @@ def documents_module() -> Any:
         return None
 
 
-def _error_status(exc: DomainError) -> int:
-    return exc.status if 400 <= exc.status < 500 else 400
-
-
-def _require_staff(request: HttpRequest) -> Any:
-    scope = actor_scope(request.user)
-    if not scope.is_staff:
-        raise PermissionDenied(_("只有工作人员可以使用办件工作台。"))
-    return scope
-
-
-def _page(request: HttpRequest, rows: Any) -> Any:
-    return Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-
-
-def _query_without_page(request: HttpRequest) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
-
-
 # --------------------------------------------------------------------------- applicant
 
 
@@ -317,8 +304,10 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
                     idempotency_key=form.cleaned_data["idempotency_key"] or "",
                 )
             except DomainError as exc:
-                case_forms.add_domain_errors(form, exc, _material_aliases(form.materials))
-                status = _error_status(exc)
+                add_domain_errors(
+                    form, exc, _material_aliases(form.materials), strip_prefix=_APPLICANT
+                )
+                status = error_status(exc)
             else:
                 messages.success(
                     request,
@@ -349,7 +338,7 @@ def my_cases(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "cases/my_cases.html",
-        {"page": _page(request, cases), "badges": STATE_BADGES},
+        {"page": paginate(request, cases), "badges": STATE_BADGES},
     )
 
 
@@ -480,7 +469,7 @@ def my_supplement_upload(request: HttpRequest, number: str) -> HttpResponse:
             )
         except DomainError as exc:
             error = str(exc.message)
-            status = _error_status(exc)
+            status = error_status(exc)
         else:
             messages.success(
                 request, _("已上传“%(name)s”的补正文件。") % {"name": item.description}
@@ -503,7 +492,7 @@ def my_supplement_complete(request: HttpRequest, number: str) -> HttpResponse:
             case,
             complete_errors=[str(e.message) for e in exc.errors] or [str(exc.message)],
         )
-        return render(request, "cases/my_case.html", context, status=_error_status(exc))
+        return render(request, "cases/my_case.html", context, status=error_status(exc))
     messages.success(request, _("补正已提交，请等待窗口重新审核受理。"))
     return redirect("cases:my_case", number=number)
 
@@ -519,7 +508,7 @@ def my_withdraw(request: HttpRequest, number: str) -> HttpResponse:
     except DomainError as exc:
         case = _case_with_timers(request.user, number)
         context = _applicant_context(request, case, withdraw_error=str(exc.message))
-        return render(request, "cases/my_case.html", context, status=_error_status(exc))
+        return render(request, "cases/my_case.html", context, status=error_status(exc))
     messages.success(request, _("申请已撤回。"))
     return redirect("cases:my_case", number=number)
 
@@ -534,7 +523,7 @@ def my_pay(request: HttpRequest, number: str) -> HttpResponse:
     except DomainError as exc:
         case = _case_with_timers(request.user, number)
         context = _applicant_context(request, case, pay_error=str(exc.message))
-        return render(request, "cases/my_case.html", context, status=_error_status(exc))
+        return render(request, "cases/my_case.html", context, status=error_status(exc))
     return redirect(payment.pay_url)
 
 
@@ -589,7 +578,7 @@ def simulated_pay_confirm(request: HttpRequest) -> HttpResponse:
             "back": _case_page(request, payment.case),
             "error": str(exc.message),
         }
-        return render(request, "cases/pay_simulated.html", context, status=_error_status(exc))
+        return render(request, "cases/pay_simulated.html", context, status=error_status(exc))
     messages.success(
         request,
         _("已缴费%(amount)s元，支付单号%(ref)s。")
@@ -682,7 +671,7 @@ def _receivable_items(scope: Any) -> list[Item]:
 @login_required
 @require_http_methods(["GET", "POST"])
 def intake(request: HttpRequest) -> HttpResponse:
-    scope = _require_staff(request)
+    scope = require_staff(request.user, _STAFF_ONLY)
     if not scope.has_role(Role.CLERK, Role.CHIEF_REPRESENTATIVE, Role.APPROVAL_OFFICE):
         raise PermissionDenied(_("只有窗口收件人员和首席代表可以使用受理台。"))
     now = timezone.now()
@@ -715,8 +704,10 @@ def intake(request: HttpRequest) -> HttpResponse:
                         idempotency_key=data["idempotency_key"] or "",
                     )
                 except DomainError as exc:
-                    case_forms.add_domain_errors(form, exc, _material_aliases(form.materials))
-                    status = _error_status(exc)
+                    add_domain_errors(
+                        form, exc, _material_aliases(form.materials), strip_prefix=_APPLICANT
+                    )
+                    status = error_status(exc)
                 else:
                     messages.success(
                         request,
@@ -730,7 +721,7 @@ def intake(request: HttpRequest) -> HttpResponse:
             form = case_forms.ReceiveForm(item=item)
     elif request.method == "POST":
         status = 422
-    queue = _page(
+    queue = paginate(
         request, selectors.intake_queue(actor=request.user).select_related("intake_timer__region")
     )
     rows = [(c, clock_view(c.intake_timer, _("受理时限"), now=now)) for c in queue.object_list]
@@ -752,7 +743,7 @@ def intake(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
-    _require_staff(request)
+    require_staff(request.user, _STAFF_ONLY)
     now = timezone.now()
     form = case_forms.InboxFilterForm(request.GET or None)
     tasks = selectors.task_inbox(actor=request.user).select_related("timer__region")
@@ -761,19 +752,19 @@ def inbox(request: HttpRequest) -> HttpResponse:
             tasks = tasks.filter(state=state)
         if item_code := (form.cleaned_data.get("item_code") or "").strip():
             tasks = tasks.filter(case__item__code=item_code)
-    page = _page(request, tasks)
+    page = paginate(request, tasks)
     rows = [(t, clock_view(t.timer, _("环节时限"), now=now)) for t in page.object_list]
     return render(
         request,
         "cases/inbox.html",
-        {"page": page, "rows": rows, "form": form, "query": _query_without_page(request)},
+        {"page": page, "rows": rows, "form": form, "query": query_without_page(request)},
     )
 
 
 @login_required
 @require_GET
 def case_list(request: HttpRequest) -> HttpResponse:
-    _require_staff(request)
+    require_staff(request.user, _STAFF_ONLY)
     now = timezone.now()
     form = case_forms.CaseFilterForm(request.GET or None)
     filters: dict[str, Any] = {}
@@ -786,7 +777,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     cases = selectors.case_list(actor=request.user, filters=filters).select_related(
         "promised_timer__region"
     )
-    page = _page(request, cases)
+    page = paginate(request, cases)
     rows = [(c, clock_view(c.promised_timer, _("承诺时限"), now=now)) for c in page.object_list]
     return render(
         request,
@@ -796,7 +787,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "form": form,
             "badges": STATE_BADGES,
-            "query": _query_without_page(request),
+            "query": query_without_page(request),
         },
         status=status,
     )
@@ -970,7 +961,7 @@ def _staff_context(
 @login_required
 @require_GET
 def staff_case(request: HttpRequest, number: str) -> HttpResponse:
-    _require_staff(request)
+    require_staff(request.user, _STAFF_ONLY)
     return render(request, "cases/staff_case.html", _staff_context(request, number))
 
 
@@ -989,7 +980,7 @@ def _render_failure(
     alert = ""
     if isinstance(exc, ValidationFailed) and form is not None:
         if not isinstance(exc, _FormInvalid):
-            case_forms.add_domain_errors(form, exc, aliases)
+            add_domain_errors(form, exc, aliases, strip_prefix=_APPLICANT)
     else:
         alert = str(exc.message)
         form = None  # a conflict: show the fresh state with clean forms
@@ -1000,7 +991,7 @@ def _render_failure(
         bound_task=(task_id, form) if form is not None and task_id is not None else None,
         alert=alert,
     )
-    return render(request, "cases/staff_case.html", context, status=_error_status(exc))
+    return render(request, "cases/staff_case.html", context, status=error_status(exc))
 
 
 def _version(form: forms.Form) -> int | None:
@@ -1215,7 +1206,7 @@ CASE_ACTIONS = frozenset(
 @login_required
 @require_POST
 def staff_case_action(request: HttpRequest, number: str, action: str) -> HttpResponse:
-    _require_staff(request)
+    require_staff(request.user, _STAFF_ONLY)
     if action not in CASE_ACTIONS:
         raise Http404(action)
     case = selectors.case_get(actor=request.user, number=number)
@@ -1268,7 +1259,7 @@ TASK_ACTIONS = frozenset({"claim", "approve", "return", "recommend_refusal", "re
 @login_required
 @require_POST
 def staff_task_action(request: HttpRequest, number: str, task_id: int, action: str) -> HttpResponse:
-    _require_staff(request)
+    require_staff(request.user, _STAFF_ONLY)
     if action not in TASK_ACTIONS:
         raise Http404(action)
     case = selectors.case_get(actor=request.user, number=number)

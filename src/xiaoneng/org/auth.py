@@ -4,6 +4,9 @@ Routers that serve both pass ``auth=API_AUTH``: a request with ``Authorization: 
 <key>`` is checked against :class:`~xiaoneng.org.models.ApiToken`; without that header the
 Django session (with its CSRF check on writes) is used. ``API_AUTH_REQUIRED`` adds a last
 check that answers an unauthenticated request with a 401 in the shared error body.
+
+The staff pages call :func:`require_staff` first: a signed-in user who is no active staff
+member gets a 403 page with the page's own message.
 """
 
 from __future__ import annotations
@@ -11,14 +14,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from ninja.security import HttpBearer, django_auth
 
-from xiaoneng.core.errors import Unauthenticated
+from xiaoneng.core.errors import PermissionDenied, Unauthenticated
 
+from .selectors import Scope, actor_scope
 from .services import api_token_authenticate
 
-__all__ = ["API_AUTH", "API_AUTH_REQUIRED", "TokenAuth"]
+__all__ = ["API_AUTH", "API_AUTH_REQUIRED", "TokenAuth", "require_staff"]
 
 
 class TokenAuth(HttpBearer):
@@ -41,3 +46,12 @@ def _login_required(request: HttpRequest) -> Any:
 
 
 API_AUTH_REQUIRED = [*API_AUTH, _login_required]
+
+
+def require_staff(user: Any, message: str | Promise) -> Scope:
+    """``user``'s scope if they are staff, else :class:`PermissionDenied` with ``message``
+    (what the page is, in the page's words)."""
+    scope = actor_scope(user)
+    if not scope.is_staff:
+        raise PermissionDenied(message)
+    return scope

@@ -16,7 +16,6 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
@@ -28,6 +27,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from xiaoneng.cases.views import clock_view
 from xiaoneng.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from xiaoneng.core.views import add_domain_errors, error_status, paginate, query_without_page
+from xiaoneng.org.auth import require_staff
 from xiaoneng.org.models import Department, Region, Staff
 from xiaoneng.org.selectors import actor_scope, department_list, region_list, staff_list
 
@@ -40,8 +41,8 @@ from ..models import (
 from ..selectors import accountability as selectors
 from ..services import accountability as services
 
-PAGE_SIZE = 25
 _REQUIRED = {"required": gettext_lazy("此项必填。")}
+_STAFF_ONLY = gettext_lazy("只有工作人员可以查看问责记录。")
 _SPLIT = re.compile(r"[\s,，、;；]+")
 
 STATE_BADGES = {AccountabilityState.RECORDED: "badge-red", AccountabilityState.REVOKED: ""}
@@ -193,24 +194,6 @@ class BulletinForm(forms.Form):
             field.queryset = region_list().filter(q) if scope.region_paths else region_list().none()
 
 
-def _add_errors(form: forms.Form, exc: DomainError, aliases: dict[str, str] | None = None) -> None:
-    if not exc.errors:
-        form.add_error(None, str(exc.message))
-        return
-    for error in exc.errors:
-        name = (aliases or {}).get(error.field, error.field)
-        form.add_error(name if name in form.fields else None, str(error.message))
-
-
-def _status(exc: DomainError) -> int:
-    return exc.status if 400 <= exc.status < 500 else 400
-
-
-def _require_staff(request: HttpRequest) -> None:
-    if not actor_scope(request.user).is_staff:
-        raise PermissionDenied(_("只有工作人员可以查看问责记录。"))
-
-
 def _require_recorder(request: HttpRequest) -> None:
     if not selectors.may_record(request.user):
         raise PermissionDenied(_("只有效能监察人员或效能办可以记录问责、发布通报。"))
@@ -222,7 +205,7 @@ def _require_recorder(request: HttpRequest) -> None:
 @login_required
 @require_GET
 def action_list(request: HttpRequest) -> HttpResponse:
-    _require_staff(request)
+    require_staff(request.user, _STAFF_ONLY)
     kind = request.GET.get("kind") or ""
     state = request.GET.get("state") or ""
     filters = {
@@ -230,9 +213,7 @@ def action_list(request: HttpRequest) -> HttpResponse:
         "state": state if state in AccountabilityState.values else None,
     }
     qs = selectors.action_list(actor=request.user, filters=filters)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page = paginate(request, qs)
     return render(
         request,
         "supervision/accountability/list.html",
@@ -243,7 +224,7 @@ def action_list(request: HttpRequest) -> HttpResponse:
             "kind": kind,
             "state": state,
             "badges": STATE_BADGES,
-            "query": query.urlencode(),
+            "query": query_without_page(request),
             "may_record": selectors.may_record(request.user),
         },
     )
@@ -285,8 +266,8 @@ def action_new(request: HttpRequest) -> HttpResponse:
                     case_numbers=data["case_numbers"],
                 )
             except DomainError as exc:
-                _add_errors(form, exc)
-                status = _status(exc)
+                add_domain_errors(form, exc)
+                status = error_status(exc)
             else:
                 messages.success(
                     request,
@@ -348,27 +329,27 @@ def _detail_context(request: HttpRequest, pk: int, **extra: Any) -> dict[str, An
 @login_required
 @require_GET
 def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_staff(request)
+    require_staff(request.user, _STAFF_ONLY)
     return render(request, "supervision/accountability/detail.html", _detail_context(request, pk))
 
 
 def _detail_post(
     request: HttpRequest, pk: int, name: str, form: forms.Form, run: Any, done: str
 ) -> HttpResponse:
-    _require_staff(request)
+    require_staff(request.user, _STAFF_ONLY)
     action = selectors.action_get(actor=request.user, pk=pk)
     if form.is_valid():
         try:
             run(action, form.cleaned_data)
         except DomainError as exc:
             if isinstance(exc, ValidationFailed):
-                _add_errors(form, exc, {"note": "note", "reason": "reason"})
+                add_domain_errors(form, exc)
                 extra = {f"{name}_form": form, "open_form": name}
             else:
                 extra = {"alert": str(exc.message)}
             context = _detail_context(request, pk, **extra)
             return render(
-                request, "supervision/accountability/detail.html", context, status=_status(exc)
+                request, "supervision/accountability/detail.html", context, status=error_status(exc)
             )
         messages.success(request, done)
         return redirect("supervision:accountability_detail", pk=pk)
@@ -430,7 +411,7 @@ def _bulletin_list_page(
 ) -> HttpResponse:
     may = selectors.may_record(request.user)
     qs = selectors.bulletin_list(actor=request.user)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, qs)
     return render(
         request,
         "supervision/accountability/bulletins.html",
@@ -446,7 +427,7 @@ def _bulletin_list_page(
 @login_required
 @require_GET
 def bulletin_list(request: HttpRequest) -> HttpResponse:
-    _require_staff(request)
+    require_staff(request.user, _STAFF_ONLY)
     return _bulletin_list_page(request)
 
 
@@ -467,8 +448,8 @@ def bulletin_issue(request: HttpRequest) -> HttpResponse:
             title=data["title"],
         )
     except DomainError as exc:
-        _add_errors(form, exc)
-        return _bulletin_list_page(request, form, status=_status(exc))
+        add_domain_errors(form, exc)
+        return _bulletin_list_page(request, form, status=error_status(exc))
     messages.success(request, _("已发布通报%(number)s。") % {"number": bulletin.number})
     return redirect("supervision:bulletin_detail", pk=bulletin.pk)
 
@@ -476,7 +457,7 @@ def bulletin_issue(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def bulletin_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_staff(request)
+    require_staff(request.user, _STAFF_ONLY)
     bulletin = selectors.bulletin_get(actor=request.user, pk=pk)
     entries = selectors.bulletin_entries(bulletin)
     ids = [e["action_id"] for e in entries]
@@ -533,7 +514,7 @@ def _download(content: bytes, filename: str, content_type: str) -> HttpResponse:
 @login_required
 @require_GET
 def bulletin_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_staff(request)
+    require_staff(request.user, _STAFF_ONLY)
     bulletin = selectors.bulletin_get(actor=request.user, pk=pk)
     return _download(
         selectors.bulletin_pdf(bulletin),
@@ -545,7 +526,7 @@ def bulletin_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def bulletin_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_staff(request)
+    require_staff(request.user, _STAFF_ONLY)
     bulletin = selectors.bulletin_get(actor=request.user, pk=pk)
     return _download(
         selectors.bulletin_xlsx(bulletin),

@@ -14,7 +14,6 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
@@ -22,7 +21,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from xiaoneng.core.errors import DomainError, PermissionDenied, ValidationFailed
+from xiaoneng.core.errors import DomainError, ValidationFailed
+from xiaoneng.core.views import add_domain_errors, error_status, paginate, query_without_page
+from xiaoneng.org.auth import require_staff
 from xiaoneng.org.models import Department, Staff, User
 from xiaoneng.org.selectors import actor_scope, department_list
 
@@ -31,7 +32,7 @@ from ..models import Alert, AlertLevel, AlertState
 from ..selectors import alerts as selectors
 from ..services import alerts as services
 
-PAGE_SIZE = 25
+_STAFF_ONLY = gettext_lazy("只有工作人员可以查看监察预警。")
 
 EVENT_LABELS: dict[str, Any] = {
     services.ALERT_NOTIFIED: gettext_lazy("通知责任人"),
@@ -122,17 +123,6 @@ class HandleForm(forms.Form):
 # --------------------------------------------------------------------------- helpers
 
 
-def _require_staff(request: HttpRequest) -> None:
-    if not actor_scope(request.user).is_staff:
-        raise PermissionDenied(_("只有工作人员可以查看监察预警。"))
-
-
-def _query_without_page(request: HttpRequest) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
-
-
 @dataclass(frozen=True)
 class HistoryRow:
     at: Any
@@ -211,7 +201,7 @@ def _detail_context(
 @login_required
 @require_GET
 def alert_list(request: HttpRequest) -> HttpResponse:
-    _require_staff(request)
+    require_staff(request.user, _STAFF_ONLY)
     form = AlertFilterForm(request.GET or None, actor=request.user)
     filters: dict[str, Any] = {}
     status = 200
@@ -221,7 +211,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
         else:
             status = 422
     alerts = selectors.alert_list(actor=request.user, filters=filters)
-    page = Paginator(alerts, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, alerts)
     subjects = selectors.alert_subjects(page.object_list)
     rows = [
         {
@@ -241,7 +231,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "rows": rows,
             "form": form,
-            "query": _query_without_page(request),
+            "query": query_without_page(request),
             "region_wide": scope.everything or scope.has_role(*selectors.SUPERVISING_ROLES),
         },
         status=status,
@@ -251,7 +241,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_staff(request)
+    require_staff(request.user, _STAFF_ONLY)
     return render(request, "supervision/alerts/detail.html", _detail_context(request, pk))
 
 
@@ -261,7 +251,7 @@ ACTIONS = frozenset({"explain", "confirm", "dismiss"})
 @login_required
 @require_POST
 def alert_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    _require_staff(request)
+    require_staff(request.user, _STAFF_ONLY)
     if action not in ACTIONS:
         raise Http404(action)
     alert = selectors.alert_get(actor=request.user, pk=pk)
@@ -296,17 +286,12 @@ def alert_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             )
             message = _("预警已撤销。")
     except DomainError as exc:
-        status = exc.status if 400 <= exc.status < 500 else 400
         if isinstance(exc, ValidationFailed):
-            for error in exc.errors or []:
-                name = error.field if error.field in form.fields else None
-                form.add_error(name, str(error.message))
-            if not exc.errors:
-                form.add_error(None, str(exc.message))
+            add_domain_errors(form, exc)
             context = _detail_context(request, pk, bound=(action, form))
         else:
             context = _detail_context(request, pk, error=str(exc.message))
-        return render(request, "supervision/alerts/detail.html", context, status=status)
+        return render(request, "supervision/alerts/detail.html", context, status=error_status(exc))
     messages.success(request, message)
     return redirect("supervision:alert_detail", pk=pk)
 

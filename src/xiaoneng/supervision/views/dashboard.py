@@ -13,7 +13,6 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import URLPattern, path
@@ -21,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views import defaults
 
 from xiaoneng.core.errors import ValidationFailed
+from xiaoneng.core.views import paginate, query_without_page
 
 from .. import rules
 from ..models import AlertLevel
@@ -81,12 +81,6 @@ def _bad_request(request: HttpRequest, message: Any) -> HttpResponse:
     return defaults.bad_request(request, ValidationFailed(message))
 
 
-def _query_without_page(request: HttpRequest) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
-
-
 @login_required
 def drill_view(request: HttpRequest) -> HttpResponse:
     """The cases behind one figure."""
@@ -104,7 +98,7 @@ def drill_view(request: HttpRequest) -> HttpResponse:
         window_id=data["window"],
     )
     qs = selectors.dashboard_drill(actor=request.user, filters=filters)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, qs, PAGE_SIZE)
     return render(
         request,
         "supervision/dashboard/drill.html",
@@ -112,7 +106,7 @@ def drill_view(request: HttpRequest) -> HttpResponse:
             "page": page,
             "title": selectors.DRILL_KINDS[filters.kind],
             "filters": filters,
-            "query": _query_without_page(request),
+            "query": query_without_page(request),
         },
     )
 
@@ -129,13 +123,13 @@ def alert_drill_view(request: HttpRequest) -> HttpResponse:
         level=request.GET.get("level", "")[:16],
         department_id=int(department) if department else None,
     ).select_related("region")
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, qs, PAGE_SIZE)
     return render(
         request,
         "supervision/dashboard/alert_drill.html",
         {
             "page": page,
-            "query": _query_without_page(request),
+            "query": query_without_page(request),
             "rule": request.GET.get("rule", ""),
         },
     )

@@ -14,7 +14,6 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
@@ -26,14 +25,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from xiaoneng.cases.views import clock_view
 from xiaoneng.clock import LimitUnit
 from xiaoneng.core.errors import DomainError, PermissionDenied, ValidationFailed
+from xiaoneng.core.views import add_domain_errors, error_status, paginate
+from xiaoneng.org.auth import require_staff
 from xiaoneng.org.models import Department
-from xiaoneng.org.selectors import actor_scope
 
 from .. import selectors, services
 from ..documents import limit_label, target_text
 from ..models import OrderState, OrderTarget, SupervisionOrder
-
-PAGE_SIZE = 25
 
 UNIT_CHOICES = [
     (LimitUnit.WORKING_DAYS.value, gettext_lazy("个工作日")),
@@ -42,6 +40,7 @@ UNIT_CHOICES = [
     (LimitUnit.HOURS.value, gettext_lazy("小时")),
 ]
 _REQUIRED = {"required": gettext_lazy("此项必填。")}
+_STAFF_ONLY = gettext_lazy("只有工作人员可以查看督办单。")
 
 
 class IssueForm(forms.Form):
@@ -122,24 +121,6 @@ ACTION_FORMS: dict[str, type[forms.Form]] = {
 }
 
 
-def _add_errors(form: forms.Form, exc: DomainError) -> None:
-    if not exc.errors:
-        form.add_error(None, str(exc.message))
-        return
-    for error in exc.errors:
-        name = error.field if error.field in form.fields else None
-        form.add_error(name, str(error.message))
-
-
-def _status(exc: DomainError) -> int:
-    return exc.status if 400 <= exc.status < 500 else 400
-
-
-def _require_staff(request: HttpRequest) -> None:
-    if not actor_scope(request.user).is_staff:
-        raise PermissionDenied(_("只有工作人员可以查看督办单。"))
-
-
 def _overdue(order: SupervisionOrder, now: Any) -> bool:
     timer = order.timer
     return bool(
@@ -157,14 +138,14 @@ def _overdue(order: SupervisionOrder, now: Any) -> bool:
 @login_required
 @require_GET
 def order_list(request: HttpRequest) -> HttpResponse:
-    _require_staff(request)
+    require_staff(request.user, _STAFF_ONLY)
     state = request.GET.get("state") or None
     if state not in OrderState.values:
         state = None
     overdue = request.GET.get("overdue") == "1"
     now = timezone.now()
     qs = selectors.order_list(actor=request.user, state=state, overdue=overdue, now=now)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, qs)
     rows = [(o, clock_view(o.timer, _("回复时限"), now=now), _overdue(o, now)) for o in page]
     return render(
         request,
@@ -246,8 +227,8 @@ def order_new(request: HttpRequest) -> HttpResponse:
                     limit=limit,
                 )
             except DomainError as exc:
-                _add_errors(form, exc)
-                status = _status(exc)
+                add_domain_errors(form, exc)
+                status = error_status(exc)
             else:
                 messages.success(request, _("已下发督办单%(number)s。") % {"number": order.number})
                 return redirect("supervision:order_detail", number=order.number)
@@ -295,14 +276,14 @@ def _detail_context(
 @login_required
 @require_GET
 def order_detail(request: HttpRequest, number: str) -> HttpResponse:
-    _require_staff(request)
+    require_staff(request.user, _STAFF_ONLY)
     return render(request, "supervision/orders/detail.html", _detail_context(request, number))
 
 
 @login_required
 @require_POST
 def order_action(request: HttpRequest, number: str, action: str) -> HttpResponse:
-    _require_staff(request)
+    require_staff(request.user, _STAFF_ONLY)
     order = selectors.order_get(actor=request.user, number=number)
     form_class = ACTION_FORMS.get(action)
     if form_class is None:
@@ -343,12 +324,12 @@ def order_action(request: HttpRequest, number: str, action: str) -> HttpResponse
             done = _("已退回，责任部门须重新回复。")
     except DomainError as exc:
         if isinstance(exc, ValidationFailed):
-            _add_errors(form, exc)
+            add_domain_errors(form, exc)
             context = _detail_context(request, number, bound=(action, form))
         else:
             context = _detail_context(request, number)
             context["alert"] = str(exc.message)
-        return render(request, "supervision/orders/detail.html", context, status=_status(exc))
+        return render(request, "supervision/orders/detail.html", context, status=error_status(exc))
     messages.success(request, done)
     return redirect("supervision:order_detail", number=number)
 
