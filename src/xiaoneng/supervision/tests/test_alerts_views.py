@@ -164,6 +164,9 @@ def test_the_supervisor_confirms_with_a_reason_and_a_stale_form_is_refused(g):
     page = html(client.get(url))
     assert 'id="action-confirm"' in page
     assert 'id="action-dismiss"' in page
+    assert f'action="{url}confirm/"' in page  # the shared action form posts to the alert
+    assert f'action="{url}dismiss/"' in page
+    assert "确认表示预警成立，确认后结果不能再更改。" in page
     assert 'id="action-explain"' not in page
     assert f'href="/staff/supervision/orders/new/?alert={alert.pk}"' in page
     assert 'id="follow-accountability"' not in page  # only a confirmed alert is its basis
