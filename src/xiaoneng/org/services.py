@@ -618,11 +618,14 @@ def api_token_revoke(*, actor: Any, token_id: int) -> ApiToken:
 
 
 def api_token_authenticate(*, key: str) -> User | None:
-    """The active user behind a live key, or None; notes the use (at most once a minute)."""
+    """The active user behind a live key, or None; notes the use (at most once a minute).
+
+    The user's applicant profile is read with the token (a LEFT JOIN: none for staff), so
+    an applicant's submission does not read it again."""
     if not key or not key.startswith(API_TOKEN_PREFIX):
         return None
     token = (
-        ApiToken.objects.select_related("user")
+        ApiToken.objects.select_related("user", "user__applicant")
         .filter(key_hash=api_token_hash(key), revoked_at__isnull=True)
         .first()
     )

@@ -42,7 +42,7 @@ from django.test.utils import CaptureQueriesContext
 
 from xiaoneng.audit.registry import audit_registry
 from xiaoneng.cases import services, subscribers
-from xiaoneng.cases.models import CaseState, CaseTask
+from xiaoneng.cases.models import Case, CaseState, CaseTask
 from xiaoneng.cases.services import MaterialUpload
 from xiaoneng.catalog.selectors import item_get_published
 
@@ -228,3 +228,42 @@ def test_a_timer_changed_after_it_was_read_is_locked_and_completed_afresh(world)
         ).count()
         == 1
     )
+
+
+# One HTTP submission (``POST /api/v1/cases/cases``, ``Authorization: Bearer``) of a
+# registered applicant, after a warm-up: the token look-up (which reads the user and the
+# applicant profile with it), the published item (+ department + region), then the
+# service's statements less the profile (it came with the token): the idempotency
+# look-up, case-number upsert, INSERT case, material, intake timer, UPDATE case, INSERT
+# message, audit INSERT. (bench/README.md "## cases over HTTP".)
+HTTP_SUBMIT_BUDGET = [("http submit", 10, SMS)]
+
+
+def test_an_http_submission_costs_exactly_its_query_budget(
+    world, cases_work_only, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+
+    from xiaoneng.org import services as org_services
+    from xiaoneng.org.tests.factories import applicant
+
+    profile = applicant()
+    _token, key = org_services.api_token_issue(actor=profile.user, user=profile.user, name="预算")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
+    requirement = world.item.materials.filter(necessity="required")[0].pk
+
+    def submit(n: int):
+        return client.post(
+            "/api/v1/cases/cases",
+            {"item_code": world.item.code, "requirement_ids": [requirement], "materials": [pdf()]},
+            headers={"Idempotency-Key": f"http-budget-{n}"},
+        )
+
+    assert submit(0).status_code == 201  # warm the caches
+    counter = Counter(django_capture_on_commit_callbacks)
+    response = counter("http submit", lambda: submit(1))
+    assert response.status_code == 201, response.content
+    case = Case.objects.get(number=response.json()["number"])
+    # the case is linked to the profile and carries its identity
+    assert (case.applicant_id, case.applicant_name) == (profile.pk, profile.real_name)
+    assert counter.counts == HTTP_SUBMIT_BUDGET
