@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import asdict
-from typing import Any
+from typing import Any, TypeVar
 
+from django.db.models import Model, QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -106,6 +108,7 @@ from .schemas import (
 )
 
 router = Router(auth=API_AUTH_REQUIRED)
+M = TypeVar("M", bound=Model)
 
 IF_MATCH = Header(
     None,
@@ -129,9 +132,14 @@ def _case(request: HttpRequest, number: str) -> Case:
     return selectors.case_get(actor=_actor(request), number=number)
 
 
+def _visible(request: HttpRequest) -> QuerySet[Case, Any]:
+    """The ids of the cases the caller may see (a subquery)."""
+    return selectors.case_list(actor=_actor(request)).values("pk")
+
+
 def _task(request: HttpRequest, task_id: int) -> CaseTask:
     """A task of a case the caller may see, or 404."""
-    visible = selectors.case_list(actor=_actor(request)).values("pk")
+    visible = _visible(request)
     task = (
         CaseTask.objects.select_related("case", "step", "department", "assignee__user")
         .filter(pk=task_id, case_id__in=visible)
@@ -140,6 +148,19 @@ def _task(request: HttpRequest, task_id: int) -> CaseTask:
     if task is None:
         raise NotFound(_("任务不存在或无权查看。"), field="task_id")
     return task
+
+
+def _page(
+    qs: QuerySet[M], filters: PageQuery | CaseListQuery, out: Callable[[M], dict[str, Any]]
+) -> dict[str, Any]:
+    """A page of ``qs`` as the list schemas have it (count, page, page size, items)."""
+    rows, count = page_of(qs, filters.page, filters.page_size)
+    return {
+        "count": count,
+        "page": filters.page,
+        "page_size": filters.page_size,
+        "items": [out(row) for row in rows],
+    }
 
 
 def _form_data(text: str) -> dict[str, Any] | None:
@@ -217,6 +238,11 @@ def _timer_out(timer: Timer | None, now: dt.datetime) -> dict[str, Any] | None:
 
 def _staff_name(staff: Staff | None) -> str:
     return str(staff) if staff is not None else ""
+
+
+def _staff_name_of(staff_id: int | None) -> str:
+    staff = Staff.objects.select_related("user").filter(pk=staff_id).first() if staff_id else None
+    return _staff_name(staff)
 
 
 def _submitted(case: Case) -> dict[str, Any]:
@@ -332,16 +358,16 @@ def _detail(request: HttpRequest, number: str) -> dict[str, Any]:
     actor = _actor(request)
     case = selectors.case_get(actor=actor, number=number)
     now = timezone.now()
-    timer_ids = [
-        case.intake_timer_id,
-        case.promised_timer_id,
-        case.statutory_timer_id,
-        case.delivery_timer_id,
-    ]
+    timer_ids = {
+        "intake": case.intake_timer_id,
+        "promised": case.promised_timer_id,
+        "statutory": case.statutory_timer_id,
+        "delivery": case.delivery_timer_id,
+    }
     timers = {
         t.pk: t
         for t in Timer.objects.select_related("region").filter(
-            pk__in=[i for i in timer_ids if i is not None]
+            pk__in=[i for i in timer_ids.values() if i is not None]
         )
     }
     tasks = list(
@@ -364,11 +390,7 @@ def _detail(request: HttpRequest, number: str) -> dict[str, Any]:
             "mobile": applicant.mobile,
             "masked": applicant.masked,
         },
-        agent_name=_staff_name(
-            Staff.objects.select_related("user").filter(pk=case.agent_id).first()
-            if case.agent_id
-            else None
-        ),
+        agent_name=_staff_name_of(case.agent_id),
         form_data=case.form_data or {},
         auto_accepted=case.auto_accepted,
         refusal_reason=case.refusal_reason,
@@ -382,12 +404,7 @@ def _detail(request: HttpRequest, number: str) -> dict[str, Any]:
         ),
         licence_number=licence,
         decision=_decision(case),
-        timers={
-            "intake": _timer_out(timers.get(case.intake_timer_id or 0), now),
-            "promised": _timer_out(timers.get(case.promised_timer_id or 0), now),
-            "statutory": _timer_out(timers.get(case.statutory_timer_id or 0), now),
-            "delivery": _timer_out(timers.get(case.delivery_timer_id or 0), now),
-        },
+        timers={kind: _timer_out(timers.get(pk or 0), now) for kind, pk in timer_ids.items()},
         steps=[asdict(s) for s in selectors.case_steps(actor=actor, number=case.number)],
         tasks=[
             {
@@ -419,17 +436,12 @@ def _detail(request: HttpRequest, number: str) -> dict[str, Any]:
 
 def _task_done(task: CaseTask) -> dict[str, Any]:
     case = Case.objects.only("number", "state", "version").get(pk=task.case_id)
-    assignee = (
-        Staff.objects.select_related("user").filter(pk=task.assignee_id).first()
-        if task.assignee_id
-        else None
-    )
     return {
         "id": task.pk,
         "state": task.state,
         "state_label": str(TaskState(task.state).label),
         "outcome": task.outcome,
-        "assignee_name": _staff_name(assignee),
+        "assignee_name": _staff_name_of(task.assignee_id),
         "version": task.version,
         "case_number": case.number,
         "case_state": case.state,
@@ -531,13 +543,7 @@ def case_list(request: HttpRequest, filters: Query[CaseListQuery]) -> dict[str, 
             "received_until": filters.received_until,
         },
     ).select_related("promised_timer")
-    rows, count = page_of(qs, filters.page, filters.page_size)
-    return {
-        "count": count,
-        "page": filters.page,
-        "page_size": filters.page_size,
-        "items": [_summary(c) for c in rows],
-    }
+    return _page(qs, filters, _summary)
 
 
 @router.get(
@@ -547,13 +553,7 @@ def case_list(request: HttpRequest, filters: Query[CaseListQuery]) -> dict[str, 
 )
 def intake_queue(request: HttpRequest, filters: Query[PageQuery]) -> dict[str, Any]:
     qs = selectors.intake_queue(actor=_actor(request)).select_related("promised_timer")
-    rows, count = page_of(qs, filters.page, filters.page_size)
-    return {
-        "count": count,
-        "page": filters.page,
-        "page_size": filters.page_size,
-        "items": [_summary(c) for c in rows],
-    }
+    return _page(qs, filters, _summary)
 
 
 @router.get(
@@ -939,6 +939,26 @@ def extension_reject(
 # --------------------------------------------------------------------------- tasks
 
 
+def _inbox_task(t: CaseTask) -> dict[str, Any]:
+    return {
+        "id": t.pk,
+        "case_number": t.case.number,
+        "item_name": t.case.item.name,
+        "is_green_channel": t.case.is_green_channel,
+        "step": t.step.position,
+        "step_name": t.step.name,
+        "name": t.name,
+        "department_name": t.department.name,
+        "state": t.state,
+        "state_label": str(TaskState(t.state).label),
+        "assignee_name": _staff_name(t.assignee),
+        "round": t.round,
+        "version": t.version,
+        "due_at": t.timer.due_at if t.timer else None,
+        "warn_at": t.timer.warn_at if t.timer else None,
+    }
+
+
 @router.get(
     "/tasks",
     response={200: TaskListOut, **ERRORS},
@@ -946,33 +966,7 @@ def extension_reject(
 )
 def task_inbox(request: HttpRequest, filters: Query[PageQuery]) -> dict[str, Any]:
     # only armed tasks: the selector also lists the (pending) tasks of later steps
-    qs = selectors.task_inbox(actor=_actor(request))
-    rows, count = page_of(qs, filters.page, filters.page_size)
-    return {
-        "count": count,
-        "page": filters.page,
-        "page_size": filters.page_size,
-        "items": [
-            {
-                "id": t.pk,
-                "case_number": t.case.number,
-                "item_name": t.case.item.name,
-                "is_green_channel": t.case.is_green_channel,
-                "step": t.step.position,
-                "step_name": t.step.name,
-                "name": t.name,
-                "department_name": t.department.name,
-                "state": t.state,
-                "state_label": str(TaskState(t.state).label),
-                "assignee_name": _staff_name(t.assignee),
-                "round": t.round,
-                "version": t.version,
-                "due_at": t.timer.due_at if t.timer else None,
-                "warn_at": t.timer.warn_at if t.timer else None,
-            }
-            for t in rows
-        ],
-    }
+    return _page(selectors.task_inbox(actor=_actor(request)), filters, _inbox_task)
 
 
 @router.post(
@@ -1203,8 +1197,7 @@ def payment_callback(request: HttpRequest, payload: PaymentCallbackIn) -> dict[s
     summary="退款 / refund a paid order",
 )
 def payment_refund(request: HttpRequest, reference: str, payload: PaymentRefundIn) -> Any:
-    visible = selectors.case_list(actor=_actor(request)).values("pk")
-    if not Payment.objects.filter(reference=reference, case_id__in=visible).exists():
+    if not Payment.objects.filter(reference=reference, case_id__in=_visible(request)).exists():
         raise NotFound(
             _("支付单“%(reference)s”不存在。") % {"reference": reference}, field="reference"
         )
