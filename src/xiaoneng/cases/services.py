@@ -1473,33 +1473,41 @@ def _activate_step(case: Case, step: CaseStep, *, now: dt.datetime, actor: Any) 
     )
 
 
+def _task_conclude(
+    task: CaseTask | int,
+    actor: Any,
+    *,
+    expected_version: int | None,
+    action: str,
+    outcome: str,
+    opinion: str,
+    event: CaseEvent,
+) -> CaseTask:
+    """The assignee finishes the task with ``outcome`` (approve, recommend refusal): lock,
+    check, finish (the step and case move on when it was the last), one audit event."""
+    case, task, scope = _task_for_action(task, actor, expected_version=expected_version)
+    extra = _require_assignee(task, scope, action)
+    result = _finish_task(
+        case, task, outcome=outcome, opinion=opinion, now=_now(), actor=actor, action=action
+    )
+    case_audit(actor, event, case, task=task.pk, step=task.step.position, **extra, **result)
+    return task
+
+
 @_action
 def task_approve(
     *, task: CaseTask | int, actor: Any, opinion: str = "", expected_version: int | None = None
 ) -> CaseTask:
     """同意. A parallel step completes when all of its tasks are done."""
-    case, task, scope = _task_for_action(task, actor, expected_version=expected_version)
-    extra = _require_assignee(task, scope, "approve")
-    now = _now()
-    result = _finish_task(
-        case,
+    return _task_conclude(
         task,
+        actor,
+        expected_version=expected_version,
+        action="approve",
         outcome=TaskOutcome.APPROVED,
         opinion=opinion,
-        now=now,
-        actor=actor,
-        action="approve",
+        event=CaseEvent.TASK_APPROVED,
     )
-    case_audit(
-        actor,
-        CaseEvent.TASK_APPROVED,
-        case,
-        task=task.pk,
-        step=task.step.position,
-        **extra,
-        **result,
-    )
-    return task
 
 
 @_action
@@ -1509,28 +1517,15 @@ def task_recommend_refusal(
     """建议不予许可 (reason required); the case goes to the decision once the step ends."""
     if not (opinion or "").strip():
         raise ValidationFailed(_("请填写建议不予许可的理由。"), field="opinion", code="required")
-    case, task, scope = _task_for_action(task, actor, expected_version=expected_version)
-    extra = _require_assignee(task, scope, "recommend_refusal")
-    now = _now()
-    result = _finish_task(
-        case,
+    return _task_conclude(
         task,
+        actor,
+        expected_version=expected_version,
+        action="recommend_refusal",
         outcome=TaskOutcome.REFUSAL_RECOMMENDED,
         opinion=opinion.strip(),
-        now=now,
-        actor=actor,
-        action="recommend_refusal",
+        event=CaseEvent.TASK_REFUSAL_RECOMMENDED,
     )
-    case_audit(
-        actor,
-        CaseEvent.TASK_REFUSAL_RECOMMENDED,
-        case,
-        task=task.pk,
-        step=task.step.position,
-        **extra,
-        **result,
-    )
-    return task
 
 
 @_action
