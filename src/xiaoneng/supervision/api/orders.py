@@ -12,7 +12,6 @@ import datetime as dt
 from typing import Any
 
 from django.http import FileResponse, HttpRequest
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
@@ -144,7 +143,7 @@ def _order(order: SupervisionOrder, *, replies: bool = False) -> dict[str, Any]:
         "limit": limit_label(order.limit_value, order.limit_unit),
         "state": order.state,
         "due_at": due,
-        "overdue": bool(due is not None and due <= timezone.now()),
+        "overdue": selectors.order_is_overdue(order),
         "escalated_at": order.escalated_at,
         "closed_at": order.closed_at,
         "version": order.version,

@@ -16,7 +16,9 @@ States (the transitions are :data:`xiaoneng.supervision.services.orders.ORDER_TR
 * ``accepted`` — the supervisor accepted the reply; the order is closed.
 
 Overdue is not a state: it is the timer's (running past ``due_at``), so it needs no job to
-switch it and can never disagree with the clock.
+switch it and can never disagree with the clock. The rule ("awaiting a reply, its timer
+running past due") is written once, in :mod:`xiaoneng.supervision.selectors.orders`
+(``order_awaiting_reply``, ``order_is_overdue``, ``order_overdue_q``).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["OrderReply", "OrderState", "OrderTarget", "SupervisionOrder"]
+__all__ = ["AWAITING_REPLY", "OrderReply", "OrderState", "OrderTarget", "SupervisionOrder"]
 
 
 class OrderTarget(models.TextChoices):
@@ -41,6 +43,10 @@ class OrderState(models.TextChoices):
     REPLIED = "replied", _("已回复待审核")
     RETURNED = "returned", _("已退回重办")
     ACCEPTED = "accepted", _("已办结")
+
+
+#: the states in which the department owes a reply (and the reply timer runs)
+AWAITING_REPLY: frozenset[str] = frozenset({OrderState.ISSUED, OrderState.RETURNED})
 
 
 def order_upload_to(instance: SupervisionOrder, filename: str) -> str:

@@ -22,19 +22,50 @@ from xiaoneng.org import selectors as org_selectors
 from xiaoneng.org.models import Department, Role
 from xiaoneng.org.selectors import actor_scope
 
-from ..models import Alert, OrderReply, OrderState, SupervisionOrder
+from ..models import AWAITING_REPLY, Alert, OrderReply, OrderState, SupervisionOrder
 
 __all__ = [
     "can_issue",
     "order_actions",
+    "order_awaiting_reply",
     "order_get",
+    "order_is_overdue",
     "order_list",
+    "order_overdue_q",
     "order_reply_get",
     "order_target_alert",
     "order_target_case",
     "order_target_department",
     "order_targets_departments",
 ]
+
+
+def order_awaiting_reply(order: SupervisionOrder) -> bool:
+    """Whether the department owes a reply to ``order`` (issued, or returned to redo)."""
+    return order.state in AWAITING_REPLY
+
+
+def order_is_overdue(order: SupervisionOrder, *, now: dt.datetime | None = None) -> bool:
+    """Whether ``order`` awaits a reply past its due time: the rule of
+    :func:`order_overdue_q`, for one loaded order."""
+    timer = order.timer
+    return bool(
+        order_awaiting_reply(order)
+        and timer is not None
+        and timer.status == TimerStatus.RUNNING
+        and timer.due_at is not None
+        and timer.due_at <= (now or timezone.now())
+    )
+
+
+def order_overdue_q(now: dt.datetime) -> Q:
+    """The orders awaiting a reply whose reply timer runs past due at ``now`` (the list's
+    filter, the escalation job's selection)."""
+    return Q(
+        state__in=AWAITING_REPLY,
+        timer__status=TimerStatus.RUNNING,
+        timer__due_at__lte=now,
+    )
 
 
 def order_list(
@@ -59,11 +90,7 @@ def order_list(
     if state:
         qs = qs.filter(state=state)
     if overdue:
-        qs = qs.filter(
-            state__in=[OrderState.ISSUED, OrderState.RETURNED],
-            timer__status=TimerStatus.RUNNING,
-            timer__due_at__lte=now or timezone.now(),
-        )
+        qs = qs.filter(order_overdue_q(now or timezone.now()))
     return qs.order_by("-issued_at", "-pk")
 
 
@@ -94,10 +121,7 @@ def order_actions(*, actor: Any, order: SupervisionOrder) -> set[str]:
     staff = org_selectors.staff_for_user(actor)
     if staff is None:
         return actions
-    if (
-        order.state in (OrderState.ISSUED, OrderState.RETURNED)
-        and staff.department_id == order.department_id
-    ):
+    if order_awaiting_reply(order) and staff.department_id == order.department_id:
         actions.add("reply")
     if (
         order.state == OrderState.REPLIED

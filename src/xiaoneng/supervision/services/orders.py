@@ -60,6 +60,7 @@ from xiaoneng.org.selectors import Scope, actor_scope, staff_for_user
 
 from .. import documents
 from ..models import (
+    AWAITING_REPLY,
     Alert,
     AlertLevel,
     AlertState,
@@ -70,6 +71,7 @@ from ..models import (
 )
 from ..rules import ORDER_SUBJECT
 from ..rules import TIMER_ORDER as ORDER_TIMER_KIND
+from ..selectors.orders import order_overdue_q
 
 __all__ = [
     "DEFAULT_LIMIT",
@@ -101,7 +103,7 @@ TEXT_MAX = 5000
 
 #: action → (states it is allowed in, state it leads to)
 ORDER_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
-    "reply": (frozenset({OrderState.ISSUED, OrderState.RETURNED}), OrderState.REPLIED),
+    "reply": (AWAITING_REPLY, OrderState.REPLIED),
     "accept": (frozenset({OrderState.REPLIED}), OrderState.ACCEPTED),
     "return": (frozenset({OrderState.REPLIED}), OrderState.RETURNED),
 }
@@ -643,12 +645,7 @@ def orders_escalate_overdue(*, now: dt.datetime | None = None, batch_size: int =
         with transaction.atomic():
             orders = list(
                 SupervisionOrder.objects.select_for_update(of=("self",))
-                .filter(
-                    escalated_at__isnull=True,
-                    state__in=[OrderState.ISSUED, OrderState.RETURNED],
-                    timer__status=TimerStatus.RUNNING,
-                    timer__due_at__lte=now,
-                )
+                .filter(order_overdue_q(now), escalated_at__isnull=True)
                 .select_related("region__parent", "department", "timer")
                 .order_by("timer__due_at", "pk")[:batch_size]
             )

@@ -321,6 +321,24 @@ def test_overdue_order_is_alerted_by_the_sweep_and_escalated_once_one_level_up(o
     assert reply.late is True
 
 
+def test_the_list_filter_and_a_loaded_order_share_one_overdue_rule(o):
+    late = issue(o, subject="未回复")
+    replied = issue(o, subject="已回复")
+    order_reply(actor=o.clerk.user, order=replied, text="已办", at=START)
+    before, after = DUE - dt.timedelta(minutes=1), DUE + dt.timedelta(minutes=1)
+    actor = o.supervisor.user
+    assert list(selectors.order_list(actor=actor, overdue=True, now=before)) == []
+    assert list(selectors.order_list(actor=actor, overdue=True, now=after)) == [late]
+    loaded = {x.subject: x for x in selectors.order_list(actor=actor)}
+    assert selectors.order_is_overdue(loaded["未回复"], now=before) is False
+    assert selectors.order_is_overdue(loaded["未回复"], now=after) is True
+    assert selectors.order_is_overdue(loaded["已回复"], now=after) is False
+    assert [selectors.order_awaiting_reply(loaded[k]) for k in ("未回复", "已回复")] == [
+        True,
+        False,
+    ]
+
+
 def test_replied_and_accepted_orders_never_escalate(o):
     replied = issue(o)
     order_reply(actor=o.clerk.user, order=replied, text="已办", at=START)

@@ -31,7 +31,7 @@ from xiaoneng.org.models import Department
 
 from .. import selectors, services
 from ..documents import limit_label, target_text
-from ..models import OrderState, OrderTarget, SupervisionOrder
+from ..models import OrderState, OrderTarget
 
 UNIT_CHOICES = [
     (LimitUnit.WORKING_DAYS.value, gettext_lazy("个工作日")),
@@ -121,17 +121,6 @@ ACTION_FORMS: dict[str, type[forms.Form]] = {
 }
 
 
-def _overdue(order: SupervisionOrder, now: Any) -> bool:
-    timer = order.timer
-    return bool(
-        order.state in (OrderState.ISSUED, OrderState.RETURNED)
-        and timer is not None
-        and timer.status == "running"
-        and timer.due_at is not None
-        and timer.due_at <= now
-    )
-
-
 # --------------------------------------------------------------------------- list
 
 
@@ -146,7 +135,15 @@ def order_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     qs = selectors.order_list(actor=request.user, state=state, overdue=overdue, now=now)
     page = paginate(request, qs)
-    rows = [(o, clock_view(o.timer, _("回复时限"), now=now), _overdue(o, now)) for o in page]
+    rows = [
+        {
+            "order": o,
+            "clock": clock_view(o.timer, _("回复时限"), now=now),
+            "overdue": selectors.order_is_overdue(o, now=now),
+            "awaiting": selectors.order_awaiting_reply(o),
+        }
+        for o in page
+    ]
     return render(
         request,
         "supervision/orders/list.html",
@@ -265,7 +262,7 @@ def _detail_context(
         "target": target_text(order),
         "limit": limit_label(order.limit_value, order.limit_unit),
         "clock": clock_view(order.timer, _("回复时限"), now=now, explain=True),
-        "overdue": _overdue(order, now),
+        "overdue": selectors.order_is_overdue(order, now=now),
         "replies": list(order.replies.select_related("replied_by__user", "reviewed_by__user")),
         "actions": actions,
         "forms": forms_,
