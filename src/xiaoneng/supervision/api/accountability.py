@@ -21,7 +21,6 @@ from xiaoneng.core.api import page_of
 from xiaoneng.core.errors import NotFound, PermissionDenied
 from xiaoneng.org.auth import API_AUTH_REQUIRED
 from xiaoneng.org.models import Department, Region, Staff
-from xiaoneng.org.selectors import actor_scope
 
 from ..models import AccountabilityAction, Bulletin
 from ..selectors import accountability as selectors
@@ -380,12 +379,9 @@ def action_rectified(request: HttpRequest, action_id: int, payload: RectifiedIn)
 def score_effects(request: HttpRequest, query: Query[ScoreQuery]) -> dict[str, Any]:
     """The A2 deductions of a department for a period, each line naming its alert(s) or
     action. Supervisors and the leadership office of the department's region."""
-    scope = actor_scope(request.user)
     department = _department(request.user, query.department_id)
     assert department is not None  # noqa: S101 - department_id is required
-    if not (selectors.may_record(request.user) or scope.everything) or not (
-        scope.covers_department(department)
-    ):
+    if not selectors.may_view_score_effects(request.user, department):
         raise PermissionDenied(_("无权查看该部门的考评扣分。"))
     effects = selectors.score_effects(
         department=department, period_start=query.period_start, period_end=query.period_end

@@ -33,7 +33,7 @@ from xiaoneng.documents.layout import Labels, Page, pdf_build
 from xiaoneng.documents.notices import date_text
 from xiaoneng.documents.sheets import SheetData, workbook_render
 from xiaoneng.org.models import Department, Region, Role, Staff
-from xiaoneng.org.selectors import Scope, actor_scope
+from xiaoneng.org.selectors import Scope, actor_scope, region_list
 
 from .. import scoring
 from ..models import (
@@ -58,8 +58,13 @@ __all__ = [
     "bulletin_get",
     "bulletin_list",
     "bulletin_pdf",
+    "bulletin_regions",
     "bulletin_xlsx",
+    "may_issue_bulletin",
     "may_record",
+    "may_rectify",
+    "may_revoke",
+    "may_view_score_effects",
     "period_actions",
     "score_effects",
 ]
@@ -72,6 +77,42 @@ def may_record(actor: Any) -> bool:
     """Whether ``actor`` may record actions and issue bulletins (the services re-check)."""
     scope = actor_scope(actor)
     return scope.staff_id is not None and scope.has_role(*ACCOUNTABILITY_VIEW_ROLES)
+
+
+def may_revoke(actor: Any, action: AccountabilityAction) -> bool:
+    """Whether to offer ``actor`` the revocation of ``action`` (the service re-checks)."""
+    return action.state == AccountabilityState.RECORDED and may_record(actor)
+
+
+def may_rectify(actor: Any, action: AccountabilityAction) -> bool:
+    """Whether to offer ``actor`` to confirm the rectification ordered by ``action``."""
+    return (
+        action.kind == AccountabilityKind.ORDERED_RECTIFICATION
+        and action.rectified_at is None
+        and may_revoke(actor, action)
+    )
+
+
+def may_issue_bulletin(actor: Any, bulletin: Bulletin) -> bool:
+    """Whether to offer ``actor`` to issue ``bulletin`` (a draft of the monthly job)."""
+    return bulletin.state == BulletinState.DRAFT and may_record(actor)
+
+
+def may_view_score_effects(actor: Any, department: Department) -> bool:
+    """Whether ``actor`` may read the score deductions of ``department``: a supervisor or
+    the leadership office of its region, or the platform administrator."""
+    scope = actor_scope(actor)
+    return (may_record(actor) or scope.everything) and scope.covers_department(department)
+
+
+def bulletin_regions(*, actor: Any) -> QuerySet[Region]:
+    """The regions ``actor`` may choose when issuing a bulletin (the service re-checks)."""
+    scope = actor_scope(actor)
+    if scope.everything:
+        return region_list()
+    if not scope.region_paths:
+        return region_list().none()
+    return region_list().filter(scope.region_q(""))
 
 
 def _action_q(scope: Scope) -> Q | None:

@@ -30,7 +30,7 @@ from xiaoneng.core.errors import DomainError, NotFound, PermissionDenied, Valida
 from xiaoneng.core.views import add_domain_errors, error_status, paginate, query_without_page
 from xiaoneng.org.auth import require_staff
 from xiaoneng.org.models import Department, Region, Staff
-from xiaoneng.org.selectors import actor_scope, department_list, region_list, staff_list
+from xiaoneng.org.selectors import actor_scope, department_list, staff_list
 
 from ..models import (
     AccountabilityKind,
@@ -186,12 +186,7 @@ class BulletinForm(forms.Form):
         super().__init__(*args, **kwargs)
         field = self.fields["region"]
         assert isinstance(field, forms.ModelChoiceField)  # noqa: S101 - declared above
-        scope = actor_scope(actor)
-        if scope.everything:
-            field.queryset = region_list()
-        else:
-            q = scope.region_q("")
-            field.queryset = region_list().filter(q) if scope.region_paths else region_list().none()
+        field.queryset = selectors.bulletin_regions(actor=actor)
 
 
 def _require_recorder(request: HttpRequest) -> None:
@@ -306,7 +301,6 @@ def action_new(request: HttpRequest) -> HttpResponse:
 
 def _detail_context(request: HttpRequest, pk: int, **extra: Any) -> dict[str, Any]:
     action = selectors.action_get(actor=request.user, pk=pk)
-    may = selectors.may_record(request.user) and action.state == AccountabilityState.RECORDED
     context = {
         "action": action,
         "badges": STATE_BADGES,
@@ -314,10 +308,8 @@ def _detail_context(request: HttpRequest, pk: int, **extra: Any) -> dict[str, An
         "cases": list(action.cases.all()),
         "clock": clock_view(action.rectification_timer, _("整改期限"), now=timezone.now()),
         "bulletins": list(action.bulletins.filter(state=BulletinState.ISSUED)),
-        "may_revoke": may,
-        "may_rectify": may
-        and action.kind == AccountabilityKind.ORDERED_RECTIFICATION
-        and action.rectified_at is None,
+        "may_revoke": selectors.may_revoke(request.user, action),
+        "may_rectify": selectors.may_rectify(request.user, action),
         "revoke_form": RevokeForm(prefix="revoke"),
         "rectified_form": RectifiedForm(prefix="rectified"),
         "open_form": "",
@@ -479,8 +471,7 @@ def bulletin_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "bulletin": bulletin,
             "rows": rows,
-            "may_issue": bulletin.state == BulletinState.DRAFT
-            and selectors.may_record(request.user),
+            "may_issue": selectors.may_issue_bulletin(request.user, bulletin),
         },
     )
 
