@@ -22,7 +22,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -708,6 +708,19 @@ def _list(data: Mapping[str, Any], key: str, sink: ErrorSink, path: str) -> list
     return list(value)
 
 
+def _objects(
+    data: Mapping[str, Any], key: str, sink: ErrorSink, path: str
+) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """The entries of the list ``key`` that are objects, each with its path (``fees[2]``);
+    an entry that is not an object is reported and skipped."""
+    for i, raw in enumerate(_list(data, key, sink, path)):
+        where = _join(_join(path, key), i)
+        if not isinstance(raw, Mapping):
+            sink.add(where, _("%(label)s应为一个对象。") % {"label": _ordinal(where)})
+            continue
+        yield where, raw
+
+
 # --------------------------------------------------------------------------- parse
 
 
@@ -770,11 +783,7 @@ def parse_item(
             topics.append(topic)
 
     materials = []
-    for i, raw in enumerate(_list(data, "materials", sink, "")):
-        where = f"materials[{i}]"
-        if not isinstance(raw, Mapping):
-            sink.add(where, _("%(label)s应为一个对象。") % {"label": _ordinal(where)})
-            continue
+    for where, raw in _objects(data, "materials", sink, ""):
         materials.append(
             MaterialSpec(
                 name=_text(raw, "name", sink, where, required=True, max_length=200),
@@ -793,17 +802,9 @@ def parse_item(
         )
 
     steps = []
-    for i, raw in enumerate(_list(data, "process", sink, "")):
-        where = f"process[{i}]"
-        if not isinstance(raw, Mapping):
-            sink.add(where, _("%(label)s应为一个对象。") % {"label": _ordinal(where)})
-            continue
+    for where, raw in _objects(data, "process", sink, ""):
         step = StepSpec(name=_text(raw, "name", sink, where, required=True, max_length=100))
-        for j, traw in enumerate(_list(raw, "tasks", sink, where)):
-            twhere = f"{where}.tasks[{j}]"
-            if not isinstance(traw, Mapping):
-                sink.add(twhere, _("%(label)s应为一个对象。") % {"label": _ordinal(twhere)})
-                continue
+        for twhere, traw in _objects(raw, "tasks", sink, where):
             step.tasks.append(
                 TaskSpec(
                     name=_text(traw, "name", sink, twhere, required=True, max_length=100),
@@ -817,11 +818,7 @@ def parse_item(
         steps.append(step)
 
     specials = []
-    for i, raw in enumerate(_list(data, "special_procedures", sink, "")):
-        where = f"special_procedures[{i}]"
-        if not isinstance(raw, Mapping):
-            sink.add(where, _("%(label)s应为一个对象。") % {"label": _ordinal(where)})
-            continue
+    for where, raw in _objects(data, "special_procedures", sink, ""):
         specials.append(
             SpecialSpec(
                 name=_text(raw, "name", sink, where, required=True, max_length=100),
@@ -833,11 +830,7 @@ def parse_item(
         )
 
     fees = []
-    for i, raw in enumerate(_list(data, "fees", sink, "")):
-        where = f"fees[{i}]"
-        if not isinstance(raw, Mapping):
-            sink.add(where, _("%(label)s应为一个对象。") % {"label": _ordinal(where)})
-            continue
+    for where, raw in _objects(data, "fees", sink, ""):
         fee_name = _text(raw, "name", sink, where, required=True, max_length=200)
         amount = _amount(raw, sink, where)
         basis = _text(raw, "basis", sink, where)

@@ -272,3 +272,20 @@ def test_limit_units_are_the_clocks():
     from xiaoneng.clock import LimitUnit as ClockUnit
 
     assert list(LimitUnit.values) == [u.value for u in ClockUnit]
+
+
+def test_an_entry_that_is_not_an_object_is_reported_where_it_stands():
+    process = valid()["process"]
+    process[0]["tasks"].append("审查")
+    spec, errors = check(
+        valid(materials=["营业执照"], process=process, special_procedures=[1], fees=[None])
+    )
+    assert spec is None
+    assert [e[0] for e in errors] == [
+        "materials[0]",
+        "process[0].tasks[1]",
+        "special_procedures[0]",
+        "fees[0]",
+    ]
+    assert {e[1] for e in errors} == {"invalid"}
+    assert errors[1][2] == "第1个环节第2项任务应为一个对象。"
