@@ -32,6 +32,7 @@ from .models import (
     ServiceObject,
     SpecialKind,
 )
+from .rules import GUIDE_FIELDS
 
 router = Router()
 
@@ -404,20 +405,8 @@ def _guide(item: Item) -> dict[str, Any]:
             for f in item.fees.all()
         ],
     )
-    for key in (
-        "place",
-        "office_hours",
-        "traffic_guide",
-        "consult_phone",
-        "consult_channels",
-        "complaint_phone",
-        "complaint_channels",
-        "result_name",
-        "result_type",
-        "quantity_limit",
-        "review_channels",
-    ):
-        data[key] = getattr(item, key)
+    for key in GUIDE_FIELDS:  # online depth and visits are in the summary already
+        data.setdefault(key, getattr(item, key))
     return data
 
 

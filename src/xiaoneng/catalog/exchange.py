@@ -12,6 +12,7 @@ from django.core.files.storage import default_storage
 
 from .models import Item, Material, Topic
 from .rules import (
+    GUIDE_FIELDS,
     FeeSpec,
     FileSpec,
     ItemSpec,
@@ -117,19 +118,7 @@ def item_spec_from_model(item: Item, *, with_content: bool = True) -> ItemSpec:
             )
             for f in item.fees.all()
         ],
-        place=item.place,
-        office_hours=item.office_hours,
-        traffic_guide=item.traffic_guide,
-        consult_phone=item.consult_phone,
-        consult_channels=item.consult_channels,
-        complaint_phone=item.complaint_phone,
-        complaint_channels=item.complaint_channels,
-        online_depth=item.online_depth,
-        visits_required=item.visits_required,
-        result_name=item.result_name,
-        result_type=item.result_type,
-        quantity_limit=item.quantity_limit,
-        review_channels=item.review_channels,
+        **{key: getattr(item, key) for key in GUIDE_FIELDS},
     )
 
 
@@ -211,19 +200,7 @@ def spec_to_dict(spec: ItemSpec) -> dict[str, Any]:
             }
             for f in spec.fees
         ],
-        "place": spec.place,
-        "office_hours": spec.office_hours,
-        "traffic_guide": spec.traffic_guide,
-        "consult_phone": spec.consult_phone,
-        "consult_channels": spec.consult_channels,
-        "complaint_phone": spec.complaint_phone,
-        "complaint_channels": spec.complaint_channels,
-        "online_depth": spec.online_depth,
-        "visits_required": spec.visits_required,
-        "result_name": spec.result_name,
-        "result_type": spec.result_type,
-        "quantity_limit": spec.quantity_limit,
-        "review_channels": spec.review_channels,
+        **{key: getattr(spec, key) for key in GUIDE_FIELDS},
     }
 
 

@@ -255,6 +255,25 @@ ITEM_TEXT_FIELDS: dict[str, int | None] = {
 }
 
 
+#: The service-guide fields an item version carries as they are (texts and counts), in
+#: the exchange format's order: copied between the model, the spec and the spreadsheet.
+GUIDE_FIELDS = (
+    "place",
+    "office_hours",
+    "traffic_guide",
+    "consult_phone",
+    "consult_channels",
+    "complaint_phone",
+    "complaint_channels",
+    "online_depth",
+    "visits_required",
+    "result_name",
+    "result_type",
+    "quantity_limit",
+    "review_channels",
+)
+
+
 @dataclass
 class ItemSpec:
     """A checked item version; departments are still credit codes (resolved by services)."""

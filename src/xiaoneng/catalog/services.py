@@ -46,6 +46,7 @@ from .models import (
 )
 from .rules import (
     EDITABLE_STATES,
+    GUIDE_FIELDS,
     ErrorSink,
     FileSpec,
     ItemSpec,
@@ -166,21 +167,7 @@ def _item_write(item: Item, spec: ItemSpec, departments: Mapping[str, Department
     item.green_channel_limit_unit = green.unit if green else ""
     item.limit_note = spec.limit_note
     item.deemed_approval = spec.deemed_approval
-    for key in (
-        "place",
-        "office_hours",
-        "traffic_guide",
-        "consult_phone",
-        "consult_channels",
-        "complaint_phone",
-        "complaint_channels",
-        "online_depth",
-        "visits_required",
-        "result_name",
-        "result_type",
-        "quantity_limit",
-        "review_channels",
-    ):
+    for key in GUIDE_FIELDS:
         setattr(item, key, getattr(spec, key))
     item.search_text = search_text_for(name=spec.name, code=item.code, basic_code=spec.basic_code)
     is_new = item.pk is None

@@ -36,7 +36,7 @@ from xiaoneng.org.models import Department
 from . import selectors
 from .exchange import FORMAT_NAME, FORMAT_VERSION, item_to_dict, topic_to_dict
 from .models import Item, ItemState, Step, Task, Topic
-from .rules import FIELD_LABELS, ErrorSink, parse_item, parse_topic
+from .rules import FIELD_LABELS, GUIDE_FIELDS, ErrorSink, parse_item, parse_topic
 from .services import ImportEntry, ImportResult, catalog_import_apply, require_catalog_writer
 
 __all__ = ["ImportResult", "catalog_export", "catalog_import", "catalog_import_data"]
@@ -66,19 +66,7 @@ ITEM_COLUMNS = [
     "green_channel_limit_unit",
     "limit_note",
     "deemed_approval",
-    "place",
-    "office_hours",
-    "traffic_guide",
-    "consult_phone",
-    "consult_channels",
-    "complaint_phone",
-    "complaint_channels",
-    "online_depth",
-    "visits_required",
-    "result_name",
-    "result_type",
-    "quantity_limit",
-    "review_channels",
+    *GUIDE_FIELDS,
 ]
 REF = ["item_code", "item_version"]
 MATERIAL_COLUMNS = [
