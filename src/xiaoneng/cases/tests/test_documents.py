@@ -49,6 +49,55 @@ def text_of(document):
         return flat(pdf_text(f.read()))
 
 
+# The steps the notices are written for, each as one of these tests takes it.
+
+
+def processed(world, committed, case):
+    """Accepted and through every process step: waiting for the decision."""
+    committed(services.case_accept, case=case, actor=world.clerk.user)
+    return finish_process(world, case)
+
+
+def expert_review(world, committed, case):
+    committed(
+        services.special_procedure_start,
+        case=case,
+        actor=world.approver_a.user,
+        kind="expert_review",
+        name="专家评审",
+        expected=Limit(5, LimitUnit.WORKING_DAYS),
+    )
+
+
+def extension_approved(world, committed, case):
+    request = services.extension_request(
+        case=case, actor=world.approver_a.user, reason="需要现场核查的经营场所较多"
+    )
+    committed(services.extension_approve, request=request, actor=world.head.user)
+
+
+def decision_refused(world, committed, case):
+    committed(
+        services.case_decide,
+        case=case,
+        actor=world.approver_a.user,
+        outcome="refuse",
+        reasons="经营场所不符合卫生要求",
+        legal_basis="《食品经营许可管理办法》第十一条",
+    )
+
+
+def food_licence(world, committed, case):
+    return committed(
+        services.licence_issue,
+        case=case,
+        actor=world.approver_a.user,
+        scope="预包装食品（含冷藏冷冻食品）销售",
+        valid_from=dt.date(2026, 3, 6),
+        valid_until=dt.date(2031, 3, 5),
+    )
+
+
 def test_receipt_and_acceptance_issued_after_commit_once(world, travel, committed):
     case = committed(world.submit)
     [receipt] = docs(case)
@@ -123,8 +172,7 @@ def test_refusal_carries_reason_and_basis(world, committed):
 
 def test_decision_and_licence_pdfs(world, travel, committed):
     case = world.submit(applicant=factories.enterprise("示范市张记餐饮管理有限公司"))
-    committed(services.case_accept, case=case, actor=world.clerk.user)
-    case = finish_process(world, case)
+    case = processed(world, committed, case)
     travel("2026-03-05 16:00")
     committed(
         services.case_decide,
@@ -138,14 +186,7 @@ def test_decision_and_licence_pdfs(world, travel, committed):
     assert "准予行政许可" in text
     assert "《中华人民共和国食品安全法》第三十五条" in text  # the item's basis
     travel("2026-03-06 10:00")
-    licence = committed(
-        services.licence_issue,
-        case=case,
-        actor=world.approver_a.user,
-        scope="预包装食品（含冷藏冷冻食品）销售",
-        valid_from=dt.date(2026, 3, 6),
-        valid_until=dt.date(2031, 3, 5),
-    )
+    licence = food_licence(world, committed, case)
     [doc] = docs(case, "licence")
     assert doc.title == "食品经营许可证（电子证照）"
     text = text_of(doc)
@@ -157,9 +198,7 @@ def test_decision_and_licence_pdfs(world, travel, committed):
 
 
 def test_person_licence_masks_the_resident_id(world, committed):
-    case = world.submit()
-    committed(services.case_accept, case=case, actor=world.clerk.user)
-    case = finish_process(world, case)
+    case = processed(world, committed, world.submit())
     services.case_decide(case=case, actor=world.approver_a.user, outcome="grant")
     committed(services.licence_issue, case=case, actor=world.approver_a.user, scope="销售")
     text = text_of(docs(case, "licence")[0])
@@ -171,36 +210,18 @@ def test_decision_refusal_special_procedure_and_extension_notices(world, travel,
     case = world.submit()
     committed(services.case_accept, case=case, actor=world.clerk.user)
     travel("2026-03-03 10:00")
-    committed(
-        services.special_procedure_start,
-        case=case,
-        actor=world.approver_a.user,
-        kind="expert_review",
-        name="专家评审",
-        expected=Limit(5, LimitUnit.WORKING_DAYS),
-    )
+    expert_review(world, committed, case)
     text = text_of(docs(case, "special_procedure_notice")[0])
     assert "专家评审" in text
     assert "预计所需时间为5个工作日" in text
     assert "预计于2026年3月10日前完成" in text
     record = case.special_procedures.get()
     services.special_procedure_end(record=record, actor=world.approver_a.user)
-    request = services.extension_request(
-        case=case, actor=world.approver_a.user, reason="需要现场核查的经营场所较多"
-    )
-    committed(services.extension_approve, request=request, actor=world.head.user)
+    extension_approved(world, committed, case)
     text = text_of(docs(case, "extension_notice")[0])
     assert "需要现场核查的经营场所较多" in text
     assert "延长10个工作日" in text
-    case = finish_process(world, case)
-    committed(
-        services.case_decide,
-        case=case,
-        actor=world.approver_a.user,
-        outcome="refuse",
-        reasons="经营场所不符合卫生要求",
-        legal_basis="《食品经营许可管理办法》第十一条",
-    )
+    decision_refused(world, committed, finish_process(world, case))
     text = text_of(docs(case, "decision_refusal")[0])
     assert "经营场所不符合卫生要求" in text
     assert "《食品经营许可管理办法》第十一条" in text
@@ -267,42 +288,15 @@ def test_render_every_kind_to_png_for_a_look(world, travel, committed):  # pragm
     services.supplement_complete(case=case, actor=world.applicant)
     travel("2026-03-04 09:00")
     committed(services.case_accept, case=case, actor=world.clerk.user)
-    committed(
-        services.special_procedure_start,
-        case=case,
-        actor=world.approver_a.user,
-        kind="expert_review",
-        name="专家评审",
-        expected=Limit(5, LimitUnit.WORKING_DAYS),
-    )
+    expert_review(world, committed, case)
     services.special_procedure_end(
         record=case.special_procedures.get(), actor=world.approver_a.user
     )
-    request = services.extension_request(
-        case=case, actor=world.approver_a.user, reason="需要现场核查的经营场所较多"
-    )
-    committed(services.extension_approve, request=request, actor=world.head.user)
+    extension_approved(world, committed, case)
     case = finish_process(world, case)
     committed(services.case_decide, case=case, actor=world.approver_a.user, outcome="grant")
-    committed(
-        services.licence_issue,
-        case=case,
-        actor=world.approver_a.user,
-        scope="预包装食品（含冷藏冷冻食品）销售",
-        valid_from=dt.date(2026, 3, 6),
-        valid_until=dt.date(2031, 3, 5),
-    )
-    refused_decision = committed(world.submit)
-    committed(services.case_accept, case=refused_decision, actor=world.clerk.user)
-    refused_decision = finish_process(world, refused_decision)
-    committed(
-        services.case_decide,
-        case=refused_decision,
-        actor=world.approver_a.user,
-        outcome="refuse",
-        reasons="经营场所不符合卫生要求",
-        legal_basis="《食品经营许可管理办法》第十一条",
-    )
+    food_licence(world, committed, case)
+    decision_refused(world, committed, processed(world, committed, committed(world.submit)))
     kinds = set()
     for document in CaseDocument.objects.order_by("id"):
         if document.kind in kinds:
