@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import functools
 from collections.abc import Iterable, Sequence
 from enum import StrEnum
 from typing import Any
@@ -46,7 +45,6 @@ from xiaoneng.core.errors import (
 )
 from xiaoneng.deadlines.models import TimerStatus
 from xiaoneng.deadlines.services import timer_complete, timer_start
-from xiaoneng.notify.tasks import notify_deliver
 from xiaoneng.org.models import Department, Region, Role, Staff
 from xiaoneng.org.selectors import Scope, actor_scope
 
@@ -63,6 +61,7 @@ from ..models import (
 )
 from ..rules import TIMER_RECTIFICATION
 from ..selectors.accountability import action_entry, period_actions
+from .notices import notify_after_commit
 
 __all__ = [
     "ACCOUNTABILITY_ROLES",
@@ -132,16 +131,8 @@ def _notify(action: AccountabilityAction, *, kind: str, subject: str, body: str)
         recipients.append(head.user_id)
     link = f"/staff/supervision/accountability/{action.pk}/"
     for user_id in recipients:
-        transaction.on_commit(
-            functools.partial(
-                notify_deliver.delay,
-                user_id=user_id,
-                kind=f"supervision.{kind}",
-                subject=str(subject),
-                body=str(body),
-                link=link,
-            ),
-            robust=True,
+        notify_after_commit(
+            user_id=user_id, kind=f"supervision.{kind}", subject=subject, body=body, link=link
         )
 
 

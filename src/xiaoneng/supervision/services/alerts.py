@@ -40,7 +40,6 @@ from xiaoneng.core.errors import (
     PermissionDenied,
     ValidationFailed,
 )
-from xiaoneng.notify.services import notify_send
 from xiaoneng.org.models import Department, Staff
 from xiaoneng.org.selectors import actor_scope
 
@@ -53,6 +52,7 @@ from ..selectors.alerts import (
     alert_visible,
     rule_label,
 )
+from .notices import notify_after_commit
 
 __all__ = [
     "ALERT_CONFIRMED",
@@ -147,15 +147,6 @@ def _message(
     return title, body
 
 
-def _send_after_commit(sends: list[dict[str, Any]]) -> None:
-    def send_all() -> None:
-        for kwargs in sends:
-            notify_send(**kwargs)
-
-    if sends:
-        transaction.on_commit(send_all, robust=True)
-
-
 def _notify_batch(limit: int) -> int:
     with transaction.atomic():
         alerts = list(
@@ -231,7 +222,8 @@ def _notify_batch(limit: int) -> int:
         if assigned:  # (bulk_update builds a CASE per row: only for the rows that changed)
             Alert.objects.bulk_update(assigned, ["department"])
         audit_record_many(records=records)
-        _send_after_commit(sends)
+        for kwargs in sends:
+            notify_after_commit(**kwargs)
     return len(alerts)
 
 
@@ -351,19 +343,14 @@ def _tell_department(alert: Alert, event: str) -> None:
     )
     if alert.handling_reason:
         body += _("理由：%(reason)s") % {"reason": alert.handling_reason}
-    _send_after_commit(
-        [
-            {
-                "user_id": p.user_id,
-                "mobile": None,
-                "kind": f"supervision.alert.{alert.state}",
-                "subject": title,
-                "body": body,
-                "link": alert_link(alert),
-            }
-            for p in people.values()
-        ]
-    )
+    for p in people.values():
+        notify_after_commit(
+            user_id=p.user_id,
+            kind=f"supervision.alert.{alert.state}",
+            subject=title,
+            body=body,
+            link=alert_link(alert),
+        )
 
 
 def alert_explain(

@@ -32,7 +32,6 @@ event in the same transaction; notifications go out after commit.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from enum import StrEnum
 from typing import Any
 
@@ -54,7 +53,6 @@ from xiaoneng.core.errors import (
 )
 from xiaoneng.deadlines.models import Timer, TimerStatus
 from xiaoneng.deadlines.services import timer_complete, timer_start
-from xiaoneng.notify.services import notify_send
 from xiaoneng.org.models import Department, Region, Role, Staff
 from xiaoneng.org.selectors import Scope, actor_scope, staff_for_user
 
@@ -72,6 +70,7 @@ from ..models import (
 from ..rules import ORDER_SUBJECT
 from ..rules import TIMER_ORDER as ORDER_TIMER_KIND
 from ..selectors.orders import order_overdue_q
+from .notices import notify_after_commit
 
 __all__ = [
     "DEFAULT_LIMIT",
@@ -240,15 +239,8 @@ def _department_recipients(department: Department) -> list[int]:
 
 def _notify(user_ids: list[int], *, subject: str, body: str, link: str) -> None:
     for user_id in user_ids:
-        transaction.on_commit(
-            functools.partial(
-                notify_send,
-                user_id=user_id,
-                kind="supervision.order",
-                subject=subject,
-                body=body,
-                link=link,
-            )
+        notify_after_commit(
+            user_id=user_id, kind="supervision.order", subject=subject, body=body, link=link
         )
 
 
