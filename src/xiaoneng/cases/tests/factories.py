@@ -13,7 +13,7 @@ from typing import Any
 from django.core.files.uploadedfile import SimpleUploadedFile
 from stdnum.cn import ric
 
-from xiaoneng.catalog.models import Item
+from xiaoneng.catalog.models import Fee, Item
 from xiaoneng.catalog.tests import factories as catalog_factories
 from xiaoneng.org import services as org_services
 from xiaoneng.org.models import Department, Role, Staff, User
@@ -25,6 +25,32 @@ _serial = itertools.count(1)
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+#: Two published fee items (a standard with an exemption, one without).
+FEES: list[dict[str, Any]] = [
+    {
+        "name": "证书工本费",
+        "amount": "50.00",
+        "unit": "元/本",
+        "basis": "《示范省行政事业性收费标准》第12项",
+        "exemption_allowed": True,
+        "exemption_basis": "小微企业免收",
+    },
+    {
+        "name": "检验费",
+        "amount": "120.50",
+        "unit": "元/件",
+        "basis": "《示范省检验收费标准》",
+        "exemption_allowed": False,
+        "exemption_basis": "",
+    },
+]
+
+
+def fee(item: Item, name: str) -> Fee:
+    """The published fee item ``name`` of ``item``."""
+    return Fee.objects.get(item=item, name=name)
 
 
 def pdf(name: str = "申请书.pdf", content: bytes = PDF) -> SimpleUploadedFile:

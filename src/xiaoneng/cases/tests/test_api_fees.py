@@ -13,21 +13,11 @@ from django.test import Client
 from xiaoneng.cases import fees, payments, services
 from xiaoneng.cases.models import CaseFee, Licence, Payment
 
+from .factories import fee
 from .test_api import BASE, bearer, session
-from .test_fees import FEES, fee
-from .test_workflow import accepted, finish_process
+from .test_workflow import finish_process
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def paid_item(world):
-    return world.item_with(fees=FEES)
-
-
-@pytest.fixture
-def case(world, paid_item):
-    return accepted(world, item=paid_item)
 
 
 def post(client: Client, path: str, body: dict | None = None):

@@ -14,42 +14,10 @@ from xiaoneng.core.errors import InvalidState, NotFound, PermissionDenied, Valid
 from xiaoneng.org.models import Role
 from xiaoneng.org.tests import factories as org_factories
 
+from .factories import FEES, fee
 from .test_workflow import _race, accepted, finish_process, pg_only
 
 pytestmark = pytest.mark.django_db
-
-FEES = [
-    {
-        "name": "证书工本费",
-        "amount": "50.00",
-        "unit": "元/本",
-        "basis": "《示范省行政事业性收费标准》第12项",
-        "exemption_allowed": True,
-        "exemption_basis": "小微企业免收",
-    },
-    {
-        "name": "检验费",
-        "amount": "120.50",
-        "unit": "元/件",
-        "basis": "《示范省检验收费标准》",
-        "exemption_allowed": False,
-        "exemption_basis": "",
-    },
-]
-
-
-@pytest.fixture
-def paid_item(world):
-    return world.item_with(fees=FEES)
-
-
-@pytest.fixture
-def case(world, paid_item):
-    return accepted(world, item=paid_item)
-
-
-def fee(item, name):
-    return Fee.objects.get(item=item, name=name)
 
 
 def fields(exc):
