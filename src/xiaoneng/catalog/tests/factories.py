@@ -8,7 +8,7 @@ from typing import Any
 
 from xiaoneng.catalog import services
 from xiaoneng.catalog.models import Item, Topic
-from xiaoneng.org.models import Department
+from xiaoneng.org.models import Department, Region
 from xiaoneng.org.tests import factories as org_factories
 
 _serial = itertools.count(1)
@@ -90,6 +90,21 @@ def item_data(
     }
     data.update(copy.deepcopy(overrides))
     return data
+
+
+def county_departments(
+    west_name: str = "西山县市场监督管理局",
+) -> tuple[Department, Department, Region]:
+    """The scope tests' two departments, one in each county of 示范市: 东湖县市场监督管理局
+    (东湖县) and ``west_name`` (西山县); and the city."""
+    city = org_factories.region()
+    east = org_factories.county(city=city)
+    west = org_factories.county(code="990122000000", name="西山县", city=city)
+    return (
+        org_factories.department(name="东湖县市场监督管理局", region_=east),
+        org_factories.department(name=west_name, region_=west),
+        city,
+    )
 
 
 def draft_item(department: Department | None = None, **overrides: Any) -> Item:

@@ -20,11 +20,7 @@ BASE = "/api/v1/catalog"
 
 @pytest.fixture
 def world():
-    city = org_factories.region()
-    east = org_factories.county(city=city)
-    west = org_factories.county(code="990122000000", name="西山县", city=city)
-    market = org_factories.department(name="东湖县市场监督管理局", region_=east)
-    other = org_factories.department(name="西山县市场监督管理局", region_=west)
+    market, other, city = factories.county_departments()
     topic = factories.topic(code="market-entry")
     item = factories.published_item(
         market,

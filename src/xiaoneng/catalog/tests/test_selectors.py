@@ -17,11 +17,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def catalogue():
-    city = org_factories.region()
-    east = org_factories.county(city=city)
-    west = org_factories.county(code="990122000000", name="西山县", city=city)
-    market = org_factories.department(name="东湖县市场监督管理局", region_=east)
-    env = org_factories.department(name="西山县生态环境局", region_=west)
+    market, env, city = factories.county_departments(west_name="西山县生态环境局")
+    east, west = market.region, env.region
     topic = factories.topic(code="market-entry", name="市场准入")
     licence = factories.published_item(
         market, code="E-001", name="营业执照核发", topics=["market-entry"]

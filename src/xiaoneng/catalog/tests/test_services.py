@@ -14,12 +14,10 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def depts():
-    city = org_factories.region()
-    east = org_factories.county(city=city)
-    west = org_factories.county(code="990122000000", name="西山县", city=city)
+    east, west, city = factories.county_departments()
     return {
-        "east": org_factories.department(name="东湖县市场监督管理局", region_=east),
-        "west": org_factories.department(name="西山县市场监督管理局", region_=west),
+        "east": east,
+        "west": west,
         "city": org_factories.department(name="示范市消防救援支队", region_=city),
     }
 

@@ -18,11 +18,7 @@ BASE = "/staff/catalog"
 
 @pytest.fixture
 def world():
-    city = org_factories.region()
-    east = org_factories.county(city=city)
-    west = org_factories.county(code="990122000000", name="西山县", city=city)
-    market = org_factories.department(name="东湖县市场监督管理局", region_=east)
-    other = org_factories.department(name="西山县市场监督管理局", region_=west)
+    market, other, _city = factories.county_departments()
     factories.published_item(market, code="E-001", name="营业执照核发")
     services.item_update(actor=None, code="E-001", changes={"place": "新址"})
     factories.published_item(other, code="W-001", name="食品经营许可")
