@@ -316,16 +316,9 @@ def own_work(item, users) -> tuple[int, float]:  # type: ignore[no-untyped-def]
     import cProfile
     import pstats
 
-    from xiaoneng.audit.registry import audit_registry
+    from xiaoneng.cases.tests.factories import other_apps_subscribers_off
 
-    others: dict[str, list] = {}  # type: ignore[type-arg]
-    for action in sorted(audit_registry.actions()):
-        for sub in audit_registry.subscriptions_for(action):
-            if not sub.name.startswith("cases."):
-                others.setdefault(sub.name, []).append(sub)
-    for name in others:
-        audit_registry.unsubscribe(name)
-    try:
+    with other_apps_subscribers_off():
         with CaptureQueriesContext(connection) as captured:
             lifecycle(item, users, 20_000_000)
         profiler = cProfile.Profile()
@@ -333,11 +326,6 @@ def own_work(item, users) -> tuple[int, float]:  # type: ignore[no-untyped-def]
         for n in range(5):
             lifecycle(item, users, 20_000_001 + n)
         profiler.disable()
-    finally:
-        for name, subs in others.items():
-            audit_registry.subscribe(
-                *[sub.action for sub in subs], name=name, background=subs[0].background
-            )(subs[0].handler)
     calls: float = pstats.Stats(profiler).total_calls / 5  # type: ignore[attr-defined]
     return len(captured.captured_queries), calls
 

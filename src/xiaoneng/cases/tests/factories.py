@@ -3,16 +3,19 @@ every role, a published item with a parallel step) and the files an applicant up
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import itertools
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from stdnum.cn import ric
 
+from xiaoneng.audit.registry import audit_registry
 from xiaoneng.catalog.models import Fee, Item
 from xiaoneng.catalog.tests import factories as catalog_factories
 from xiaoneng.org import services as org_services
@@ -202,3 +205,24 @@ def world() -> World:
     )
     w.item = w.item_with()
     return w
+
+
+@contextlib.contextmanager
+def other_apps_subscribers_off() -> Iterator[None]:
+    """Other apps' audit subscribers (supervision statistics, the anomaly check…) switched
+    off inside the block and restored after it: what the cases app's own work costs (the
+    query budgets, the benchmark's own-work count)."""
+    others: dict[str, list[Any]] = {}
+    for action in sorted(audit_registry.actions()):
+        for sub in audit_registry.subscriptions_for(action):
+            if not sub.name.startswith("cases."):
+                others.setdefault(sub.name, []).append(sub)
+    for name in others:
+        audit_registry.unsubscribe(name)
+    try:
+        yield
+    finally:
+        for name, subs in others.items():
+            audit_registry.subscribe(
+                *[sub.action for sub in subs], name=name, background=subs[0].background
+            )(subs[0].handler)

@@ -46,7 +46,7 @@ from xiaoneng.cases.models import Case, CaseState, CaseTask
 from xiaoneng.cases.services import MaterialUpload
 from xiaoneng.catalog.selectors import item_get_published
 
-from .factories import pdf, person
+from .factories import other_apps_subscribers_off, pdf, person
 
 pytestmark = pytest.mark.django_db
 
@@ -58,18 +58,8 @@ def cases_work_only():
     """Count the cases app's own work: the written notices (PDFs) and other apps' audit
     subscribers have their own budgets; switched off here, restored afterwards."""
     audit_registry.unsubscribe(subscribers.DOCUMENTS_SUBSCRIBER)
-    others: dict[str, list] = {}
-    for action in sorted(audit_registry.actions()):
-        for sub in audit_registry.subscriptions_for(action):
-            if not sub.name.startswith("cases."):
-                others.setdefault(sub.name, []).append(sub)
-    for name in others:
-        audit_registry.unsubscribe(name)
-    yield
-    for name, subs in others.items():
-        audit_registry.subscribe(
-            *[sub.action for sub in subs], name=name, background=subs[0].background
-        )(subs[0].handler)
+    with other_apps_subscribers_off():
+        yield
     subscribers.register()
 
 
