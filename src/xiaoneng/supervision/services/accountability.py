@@ -43,6 +43,7 @@ from xiaoneng.core.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from xiaoneng.core.locking import row_lock
 from xiaoneng.deadlines.models import TimerStatus
 from xiaoneng.deadlines.services import timer_complete, timer_start
 from xiaoneng.org.models import Department, Region, Role, Staff
@@ -343,14 +344,11 @@ def action_record(
 
 
 def _locked_action(action: AccountabilityAction | int) -> AccountabilityAction:
-    pk = action.pk if isinstance(action, AccountabilityAction) else int(action)
-    found = (
-        AccountabilityAction.objects.select_for_update(of=("self",))
-        .select_related("department__region", "department__head", "staff")
-        .filter(pk=pk)
-        .first()
+    found = row_lock(
+        AccountabilityAction, action, "department__region", "department__head", "staff"
     )
     if found is None:
+        pk = action.pk if isinstance(action, AccountabilityAction) else int(action)
         raise NotFound(_("问责记录 #%(id)d 不存在。") % {"id": pk})
     return found
 

@@ -34,12 +34,12 @@ from xiaoneng.audit.registry import audit_registry
 from xiaoneng.audit.services import audit_record, audit_record_many
 from xiaoneng.cases.models import Case
 from xiaoneng.core.errors import (
-    Conflict,
     InvalidState,
     NotFound,
     PermissionDenied,
     ValidationFailed,
 )
+from xiaoneng.core.locking import row_lock, version_check
 from xiaoneng.org.models import Department, Staff
 from xiaoneng.org.selectors import actor_scope
 
@@ -264,26 +264,18 @@ def alerts_subscribe() -> None:
 
 
 def _lock(alert: Alert | int) -> Alert:
-    pk = alert.pk if isinstance(alert, Alert) else alert
-    found = (
-        Alert.objects.select_for_update(of=("self",))
-        .select_related("region", "department")
-        .filter(pk=pk)
-        .first()
-    )
+    found = row_lock(Alert, alert, "region", "department")
     if found is None:
         raise NotFound(_("预警不存在或无权查看。"), field="alert_id")
     return found
 
 
 def _check_version(alert: Alert, expected_version: int | None) -> None:
-    if expected_version is not None and alert.version != expected_version:
-        raise Conflict(
-            _("预警已被他人处理（您看到的是第%(seen)d版，当前为第%(now)d版），请刷新后重试。")
-            % {"seen": expected_version, "now": alert.version},
-            code="stale_version",
-            field="version",
-        )
+    version_check(
+        alert,
+        expected_version,
+        _("预警已被他人处理（您看到的是第%(seen)d版，当前为第%(now)d版），请刷新后重试。"),
+    )
 
 
 def _text(value: str, field: str, missing: str) -> str:

@@ -48,9 +48,11 @@ from xiaoneng.core.errors import (
     Conflict,
     FieldErrorCollector,
     InvalidState,
+    NotFound,
     PermissionDenied,
     ValidationFailed,
 )
+from xiaoneng.core.locking import row_lock, version_check
 from xiaoneng.deadlines.models import Timer, TimerStatus
 from xiaoneng.deadlines.services import timer_complete, timer_start
 from xiaoneng.org.models import Department, Region, Role, Staff
@@ -151,28 +153,30 @@ def _check_transition(order: SupervisionOrder, action: str) -> str:
 
 
 def _check_version(order: SupervisionOrder, expected_version: int | None) -> None:
-    if expected_version is not None and expected_version != order.version:
-        raise Conflict(
-            _("督办单%(number)s已被他人更新（版本 %(now)d，您看到的是 %(seen)d），请刷新后重试。")
-            % {"number": order.number, "now": order.version, "seen": expected_version},
-            code="stale_version",
-        )
+    version_check(
+        order,
+        expected_version,
+        _("督办单%(number)s已被他人更新（版本 %(now)d，您看到的是 %(seen)d），请刷新后重试。"),
+        field=None,
+        number=order.number,
+    )
 
 
 def _locked(order: SupervisionOrder) -> SupervisionOrder:
-    return (
-        SupervisionOrder.objects.select_for_update(of=("self",))
-        .select_related(
-            "department__region",
-            "region",
-            "issued_by__user",
-            "issued_by__department",
-            "alert",
-            "case__item",
-            "timer__region",
-        )
-        .get(pk=order.pk)
+    found = row_lock(
+        SupervisionOrder,
+        order,
+        "department__region",
+        "region",
+        "issued_by__user",
+        "issued_by__department",
+        "alert",
+        "case__item",
+        "timer__region",
     )
+    if found is None:  # orders are never deleted (PROTECT); kept for the type
+        raise NotFound(_("督办单“%(number)s”不存在或无权查看。") % {"number": order.number})
+    return found
 
 
 def _text(
