@@ -281,7 +281,7 @@ def _roster() -> _Roster:
         if staff_id is not None and dept_id is not None:
             windows.setdefault(dept_id, set()).add(staff_id)
     departments = list(Department.objects.select_related("region").order_by("pk"))
-    intake_roles = (Role.CLERK, Role.CHIEF_REPRESENTATIVE, Role.APPROVAL_OFFICE)
+    intake_roles = set(case_services.INTAKE_ROLES)
     clerks: dict[int, list[User]] = {}
     green: dict[int, User] = {}
     for dept in departments:
@@ -291,7 +291,7 @@ def _roster() -> _Roster:
         at_window = [
             s.user
             for s in staff
-            if s.pk in windows.get(dept.pk, ()) and scopes[s.pk].roles & set(intake_roles)
+            if s.pk in windows.get(dept.pk, ()) and scopes[s.pk].roles & intake_roles
         ]
         office = [
             s.user
@@ -323,7 +323,7 @@ def _roster() -> _Roster:
     admin = next((s.user for s in staff if scopes[s.pk].everything), None)
     if admin is None:
         admin = User.objects.filter(is_superuser=True).order_by("pk").first()
-    by_pk = {s.pk: s.user for s in staff}
+    staff_users = {s.pk: s.user for s in staff}
     online = [
         a.user
         for a in Applicant.objects.filter(mobile__in=[spec.mobile for spec in orgdata.APPLICANTS])
@@ -334,10 +334,10 @@ def _roster() -> _Roster:
         clerks=clerks,
         posts=posts,
         green=green,
-        heads={dept: by_pk[pk] for dept, pk in heads.items() if pk in by_pk},
+        heads={dept: staff_users[pk] for dept, pk in heads.items() if pk in staff_users},
         admin=admin,
         online=online,
-        staff_users={s.pk: s.user for s in staff},
+        staff_users=staff_users,
         backup_of={a: b for a, b in pairs.items() if b.is_active},
         users_by_pk={s.user.pk: s.user for s in staff},
     )
