@@ -28,7 +28,7 @@ import logging
 from collections import defaultdict
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Count, F, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -87,30 +87,30 @@ def early_q(prefix: str = "") -> Q:
     )
 
 
-def _bump_day(region_id: int, department_id: int, day: dt.date, **deltas: int) -> None:
-    deltas = {k: int(v) for k, v in deltas.items() if v}  # bools counted as 0 / 1
-    if not deltas:
-        return
-    key = {"region_id": region_id, "department_id": department_id, "day": day}
+def _add(model: type[models.Model], key: dict[str, Any], deltas: dict[str, int]) -> None:
+    """Add ``deltas`` to the counters of ``model``'s row ``key``, creating it at the deltas
+    if missing: one ``UPDATE`` with ``F()``; an ``INSERT`` when no row matched; a second
+    ``UPDATE`` if a concurrent writer inserted it first (the unique key decides)."""
+    manager = model._default_manager
     changes = {k: F(k) + v for k, v in deltas.items()}
-    if CaseDayStat.objects.filter(**key).update(**changes):
+    if manager.filter(**key).update(**changes):
         return
     try:
         with transaction.atomic():
-            CaseDayStat.objects.create(**key, **deltas)
+            manager.create(**key, **deltas)
     except IntegrityError:  # created concurrently: add to it
-        CaseDayStat.objects.filter(**key).update(**changes)
+        manager.filter(**key).update(**changes)
+
+
+def _bump_day(region_id: int, department_id: int, day: dt.date, **deltas: int) -> None:
+    deltas = {k: int(v) for k, v in deltas.items() if v}  # bools counted as 0 / 1
+    if deltas:
+        key = {"region_id": region_id, "department_id": department_id, "day": day}
+        _add(CaseDayStat, key, deltas)
 
 
 def _bump_open(region_id: int, department_id: int, delta: int) -> None:
-    key = {"region_id": region_id, "department_id": department_id}
-    if CaseOpenStat.objects.filter(**key).update(open=F("open") + delta):
-        return
-    try:
-        with transaction.atomic():
-            CaseOpenStat.objects.create(**key, open=delta)
-    except IntegrityError:
-        CaseOpenStat.objects.filter(**key).update(open=F("open") + delta)
+    _add(CaseOpenStat, {"region_id": region_id, "department_id": department_id}, {"open": delta})
 
 
 def _day(at: dt.datetime) -> dt.date:
