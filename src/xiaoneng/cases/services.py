@@ -51,6 +51,7 @@ from xiaoneng.core.errors import (
     ValidationFailed,
 )
 from xiaoneng.core.identifiers import normalize_credit_code, normalize_mobile, normalize_resident_id
+from xiaoneng.core.locking import row_lock, version_check
 from xiaoneng.deadlines import services as deadlines_services
 from xiaoneng.deadlines.models import Timer, TimerStatus
 from xiaoneng.org.models import Applicant, ChiefRepresentative, Department, Role, Staff, Window
@@ -247,22 +248,18 @@ def case_lock(case: Case | int, *related: str, fields: Sequence[str] = ()) -> Ca
 def _lock_task(task: CaseTask | int, *, with_timer: bool = True) -> CaseTask:
     """Lock the task with its step (and, for the actions that complete it, its timer: the
     timer's 17 columns are not read when only the task row changes, e.g. a claim)."""
-    pk = task.pk if isinstance(task, CaseTask) else task
-    related = ("step", "timer") if with_timer else ("step",)
-    try:
-        return CaseTask.objects.select_for_update(of=("self",)).select_related(*related).get(pk=pk)
-    except CaseTask.DoesNotExist:
-        raise NotFound(_("任务不存在。")) from None
+    locked = row_lock(CaseTask, task, *(("step", "timer") if with_timer else ("step",)))
+    if locked is None:
+        raise NotFound(_("任务不存在。"))
+    return locked
 
 
 def _check_version(obj: Case | CaseTask, expected_version: int | None) -> None:
-    if expected_version is not None and obj.version != expected_version:
-        raise Conflict(
-            _("办件已被他人更新（您看到的是第%(seen)d版，当前为第%(now)d版），请刷新后重试。")
-            % {"seen": expected_version, "now": obj.version},
-            code="stale_version",
-            field="version",
-        )
+    version_check(
+        obj,
+        expected_version,
+        _("办件已被他人更新（您看到的是第%(seen)d版，当前为第%(now)d版），请刷新后重试。"),
+    )
 
 
 def _save_case(case: Case, *fields: str) -> None:
