@@ -7,6 +7,9 @@ os.environ.setdefault("XN_AUDIT_SEAL_SECONDS", "3600")
 
 import pytest
 
+# the shared fixtures (``travel``, the per-test media directory): one definition for all apps
+pytest_plugins = ["xiaoneng.core.pytest_plugin"]
+
 
 @pytest.fixture(autouse=True)
 def _fresh_calendar_cache():

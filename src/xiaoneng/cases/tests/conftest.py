@@ -2,7 +2,6 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 
 from xiaoneng.cases import services
 
@@ -19,28 +18,6 @@ def at(text: str) -> dt.datetime:
 def due(timer):
     """The due time of a timer or time-left record (which may be None in the types)."""
     return timer.due_at
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def travel():
-    """``travel("2026-03-02 10:00")`` moves the clock (Beijing time) and keeps it still."""
-    travellers: list = []
-
-    def go(text: str):
-        if travellers:
-            travellers.pop().stop()
-        t = time_machine.travel(at(text), tick=False)
-        t.start()
-        travellers.append(t)
-
-    yield go
-    for t in travellers:
-        t.stop()
 
 
 @pytest.fixture

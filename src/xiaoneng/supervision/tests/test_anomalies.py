@@ -60,28 +60,6 @@ def iso(text: str) -> str:
     return at(text).astimezone(dt.UTC).isoformat()
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def travel():
-    """``travel("2026-03-02 10:00")`` moves the clock (Beijing time) and keeps it still."""
-    travellers: list = []
-
-    def go(text: str):
-        if travellers:
-            travellers.pop().stop()
-        t = time_machine.travel(at(text), tick=False)
-        t.start()
-        travellers.append(t)
-
-    yield go
-    for t in travellers:
-        t.stop()
-
-
 @pytest.fixture
 def world(travel) -> World:
     travel("2026-03-02 10:00")  # a Monday

@@ -6,7 +6,6 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -40,27 +39,6 @@ pytestmark = pytest.mark.django_db(transaction=False)
 
 def at(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text).replace(tzinfo=CST)
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def clock():
-    travellers: list = []
-
-    def go(text: str) -> None:
-        if travellers:
-            travellers.pop().stop()
-        t = time_machine.travel(at(text), tick=False)
-        t.start()
-        travellers.append(t)
-
-    yield go
-    for t in travellers:
-        t.stop()
 
 
 def _approve_all(world, case: Case) -> None:
@@ -102,9 +80,9 @@ def _snapshot() -> tuple[set, set]:
 
 
 @pytest.fixture
-def scene(clock, django_capture_on_commit_callbacks):
+def scene(travel, django_capture_on_commit_callbacks):
     """Cases of the city's market bureau over two weeks (the stats subscriber runs)."""
-    clock("2026-03-02 10:00")
+    travel("2026-03-02 10:00")
     with django_capture_on_commit_callbacks(execute=True):
         world = factories.world()
         supervisor = org_factories.staff([Role.SUPERVISOR], world.other, password=None)
@@ -124,7 +102,7 @@ def scene(clock, django_capture_on_commit_callbacks):
             legal_basis="第三十二条",
         )
         # day 2: the decided case is decided and its licence issued (on time, early)
-        clock("2026-03-03 10:00")
+        travel("2026-03-03 10:00")
         _approve_all(world, c_decided)
         cases.case_decide(case=c_decided, actor=world.approver_a.user, outcome="grant")
         cases.licence_issue(case=c_decided, actor=world.approver_a.user, scope="食品销售")
@@ -134,7 +112,7 @@ def scene(clock, django_capture_on_commit_callbacks):
             timer=paused_timer, reason="special_procedure", actor=world.approver_a.user
         )
         # day 12 (10 working days after 3-02): a new case, one withdrawn the same day
-        clock("2026-03-16 10:00")
+        travel("2026-03-16 10:00")
         submit()
         withdrawn = submit()
         cases.case_withdraw(case=withdrawn, actor=world.applicant)
@@ -163,10 +141,10 @@ def _direct_counts(now: dt.datetime) -> dict[str, int]:
     }
 
 
-def test_the_figures_equal_direct_counts_of_the_cases(scene, clock):
+def test_the_figures_equal_direct_counts_of_the_cases(scene, travel):
     # 2026-03-16 is the 10th working day after 03-02: the promised limit (10 working days)
     # ends at 17:30 today, so at 16:00 the running ones are yellow, tomorrow red.
-    clock("2026-03-16 16:00")
+    travel("2026-03-16 16:00")
     board = dashboard_get(actor=scene["supervisor"].user)
     now = timezone.now()
     direct = _direct_counts(now)
@@ -174,7 +152,7 @@ def test_the_figures_equal_direct_counts_of_the_cases(scene, clock):
     assert board.states == {"normal": 1, "yellow": 2, "red": 0, "paused": 1}
     assert board.states["yellow"] == direct["yellow"]
     assert board.states["paused"] == direct["paused"]
-    clock("2026-03-17 10:00")
+    travel("2026-03-17 10:00")
     board = dashboard_get(actor=scene["supervisor"].user)
     direct = _direct_counts(timezone.now())
     assert board.states == {"normal": 1, "yellow": 0, "red": 2, "paused": 1}
@@ -206,8 +184,8 @@ def test_the_subscriber_and_the_rebuild_give_the_same_counters(scene):
     assert _snapshot() == kept
 
 
-def test_each_figure_drills_down_to_its_cases(scene, clock):
-    clock("2026-03-17 10:00")
+def test_each_figure_drills_down_to_its_cases(scene, travel):
+    travel("2026-03-17 10:00")
     user = scene["supervisor"].user
     board = dashboard_get(actor=user)
 
@@ -234,10 +212,10 @@ def test_each_figure_drills_down_to_its_cases(scene, clock):
     assert drill("red", department_id=scene["world"].other.pk) == set()
 
 
-def test_alerts_are_counted_by_rule_and_by_department(scene, clock):
+def test_alerts_are_counted_by_rule_and_by_department(scene, travel):
     from xiaoneng.supervision.services import supervision_sweep
 
-    clock("2026-03-17 10:00")
+    travel("2026-03-17 10:00")
     supervision_sweep()
     user = scene["supervisor"].user
     board = dashboard_get(actor=user)
@@ -255,7 +233,9 @@ def test_alerts_are_counted_by_rule_and_by_department(scene, clock):
     assert dashboard_alert_drill(actor=user, department_id=lead).count() == by_dept[lead]
 
 
-def test_a_county_supervisor_sees_only_the_county(scene, clock, django_capture_on_commit_callbacks):
+def test_a_county_supervisor_sees_only_the_county(
+    scene, travel, django_capture_on_commit_callbacks
+):
     world = scene["world"]
     county = org_factories.county(city=world.lead.region)
     with django_capture_on_commit_callbacks(execute=True):
@@ -273,7 +253,7 @@ def test_a_county_supervisor_sees_only_the_county(scene, clock, django_capture_o
         )
         county_case = world.submit(item=item, applicant=factories.person(serial=300))
     county_case.refresh_from_db()
-    clock("2026-03-17 10:00")
+    travel("2026-03-17 10:00")
     county_board = dashboard_get(actor=county_supervisor.user)
     city_board = dashboard_get(actor=scene["supervisor"].user)
     assert county_case.region_id == county.pk
@@ -307,8 +287,8 @@ def test_department_staff_cannot_open_the_dashboard(scene, client):
     assert response.json()["code"] == "permission_denied"
 
 
-def test_the_page_the_panel_and_the_api_show_the_figures(scene, client, clock):
-    clock("2026-03-17 10:00")
+def test_the_page_the_panel_and_the_api_show_the_figures(scene, client, travel):
+    travel("2026-03-17 10:00")
     client.force_login(scene["supervisor"].user)
     page = client.get(reverse("supervision:dashboard"))
     assert page.status_code == 200

@@ -69,11 +69,6 @@ class Org:
     outsider: Staff  # other county-B department's staff
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 def make_org() -> Org:
     city = org.region("990100000000", "示范市")
     county = org.county("990121000000", "东湖县", city)
