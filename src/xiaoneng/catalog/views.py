@@ -4,6 +4,7 @@ withdraw, import and export. Thin: selectors read (scoped), services write."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -20,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from xiaoneng.core.errors import FieldError, InvalidState, ValidationFailed
 
 from . import selectors, services, transfer
-from .models import ItemState
+from .models import Item, ItemState
 
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
 _SHEET_LOCATION = re.compile(r"^(?P<sheet>[^!$]+)!(?P<col>[A-Z]+)?(?P<row>\d+)$")
@@ -71,36 +72,42 @@ def item_detail(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-@login_required
-@require_POST
-def item_publish(request: HttpRequest, code: str) -> HttpResponse:
+def _state_change(
+    request: HttpRequest, code: str, change: Callable[[], Item], done: str
+) -> HttpResponse:
+    """Run a publish / withdraw service; its refusal or ``done`` (the item's name and
+    version) as a message on the item page."""
     try:
-        item = services.item_publish(actor=request.user, code=code)
+        item = change()
     except (InvalidState, ValidationFailed) as exc:
         messages.error(request, str(exc.message))
     else:
-        messages.success(
-            request,
-            _("已发布“%(name)s”第%(v)d版。") % {"name": item.name, "v": item.version},
-        )
+        messages.success(request, done % {"name": item.name, "v": item.version})
     return redirect("catalog:item_detail", code=code)
+
+
+@login_required
+@require_POST
+def item_publish(request: HttpRequest, code: str) -> HttpResponse:
+    return _state_change(
+        request,
+        code,
+        lambda: services.item_publish(actor=request.user, code=code),
+        _("已发布“%(name)s”第%(v)d版。"),
+    )
 
 
 @login_required
 @require_POST
 def item_withdraw(request: HttpRequest, code: str) -> HttpResponse:
-    try:
-        item = services.item_withdraw(
+    return _state_change(
+        request,
+        code,
+        lambda: services.item_withdraw(
             actor=request.user, code=code, reason=request.POST.get("reason", "")
-        )
-    except (InvalidState, ValidationFailed) as exc:
-        messages.error(request, str(exc.message))
-    else:
-        messages.success(
-            request,
-            _("已撤销“%(name)s”第%(v)d版。") % {"name": item.name, "v": item.version},
-        )
-    return redirect("catalog:item_detail", code=code)
+        ),
+        _("已撤销“%(name)s”第%(v)d版。"),
+    )
 
 
 class ImportForm(forms.Form):

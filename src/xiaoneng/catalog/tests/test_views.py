@@ -71,8 +71,10 @@ def test_publish_and_withdraw_buttons(world):
     response = world["office"].post(f"{BASE}/items/E-001/publish/")
     page = world["office"].get(response["Location"]).content.decode()
     assert "没有待发布的草稿" in page
-    world["office"].post(f"{BASE}/items/E-001/withdraw/")
+    response = world["office"].post(f"{BASE}/items/E-001/withdraw/")
     assert not Item.objects.filter(code="E-001", state=ItemState.PUBLISHED).exists()
+    page = world["office"].get(response["Location"]).content.decode()
+    assert "已撤销“营业执照核发”第2版。" in page
 
 
 def test_clerk_and_other_region_cannot_publish(world):
