@@ -13,7 +13,7 @@ from xiaoneng.supervision.models import Alert, OrderState, SupervisionOrder
 from xiaoneng.supervision.services import order_reply
 from xiaoneng.web.navigation import nav_for_user
 
-from .test_orders import START, Org, _media, issue, make_org  # noqa: F401
+from .test_orders import START, Org, issue, make_org
 
 URL = "/staff/supervision/orders/"
 API = "/api/v1/supervision/orders"
