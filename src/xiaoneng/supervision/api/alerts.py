@@ -225,6 +225,24 @@ def alert_detail(request: HttpRequest, alert_id: int, response: HttpResponse) ->
     return data
 
 
+def _act(
+    request: HttpRequest,
+    alert_id: int,
+    service: Any,
+    expected_version: int | None,
+    if_match: str | None,
+    **fields: Any,
+) -> Any:
+    """Run one action service on the visible alert, then answer with its fresh detail."""
+    service(
+        actor=request.user,
+        alert=selectors.alert_get(actor=request.user, pk=alert_id),
+        expected_version=version_from(expected_version, if_match),
+        **fields,
+    )
+    return _detail(request, alert_id)
+
+
 @router.post(
     "/alerts/{alert_id}/explain",
     response={200: AlertDetailOut, **ERRORS},
@@ -234,13 +252,14 @@ def alert_explain(
     request: HttpRequest, alert_id: int, payload: AlertExplainIn, if_match: str | None = IF_MATCH
 ) -> Any:
     """Staff of the responsible department; the alert must be open (→ explained)."""
-    services.alert_explain(
-        actor=request.user,
-        alert=selectors.alert_get(actor=request.user, pk=alert_id),
+    return _act(
+        request,
+        alert_id,
+        services.alert_explain,
+        payload.expected_version,
+        if_match,
         text=payload.text,
-        expected_version=version_from(payload.expected_version, if_match),
     )
-    return _detail(request, alert_id)
 
 
 @router.post(
@@ -252,13 +271,14 @@ def alert_confirm(
     request: HttpRequest, alert_id: int, payload: AlertHandleIn, if_match: str | None = IF_MATCH
 ) -> Any:
     """A supervisor of the alert's region; open or explained → confirmed (final)."""
-    services.alert_confirm(
-        actor=request.user,
-        alert=selectors.alert_get(actor=request.user, pk=alert_id),
+    return _act(
+        request,
+        alert_id,
+        services.alert_confirm,
+        payload.expected_version,
+        if_match,
         reason=payload.reason,
-        expected_version=version_from(payload.expected_version, if_match),
     )
-    return _detail(request, alert_id)
 
 
 @router.post(
@@ -270,10 +290,11 @@ def alert_dismiss(
     request: HttpRequest, alert_id: int, payload: AlertHandleIn, if_match: str | None = IF_MATCH
 ) -> Any:
     """A supervisor of the alert's region; open or explained → dismissed (final)."""
-    services.alert_dismiss(
-        actor=request.user,
-        alert=selectors.alert_get(actor=request.user, pk=alert_id),
+    return _act(
+        request,
+        alert_id,
+        services.alert_dismiss,
+        payload.expected_version,
+        if_match,
         reason=payload.reason,
-        expected_version=version_from(payload.expected_version, if_match),
     )
-    return _detail(request, alert_id)
