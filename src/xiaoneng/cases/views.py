@@ -39,6 +39,7 @@ from xiaoneng.core.errors import (
 )
 from xiaoneng.core.views import (
     add_domain_errors,
+    download,
     error_status,
     paginate,
     query_without_page,
@@ -593,14 +594,9 @@ def material_download(request: HttpRequest, number: str, material_id: int) -> Fi
     material = selectors.case_material_get(
         actor=request.user, number=number, material_id=material_id
     )
-    response = FileResponse(
-        material.file.open("rb"),
-        as_attachment=True,
-        filename=material.original_name or material.file.name,
-        content_type=material.content_type,
+    return download(
+        material.file, material.original_name or material.file.name, material.content_type
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 @login_required
@@ -610,14 +606,7 @@ def document_download(request: HttpRequest, number: str, document_id: int) -> Fi
     if module is None or not hasattr(module, "case_document_get"):
         raise Http404(str(document_id))
     document = module.case_document_get(actor=request.user, number=number, document_id=document_id)
-    response = FileResponse(
-        document.file.open("rb"),
-        as_attachment=True,
-        filename=f"{document.number}.pdf",
-        content_type="application/pdf",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return download(document.file, f"{document.number}.pdf", "application/pdf")
 
 
 # --------------------------------------------------------------------------- staff lists

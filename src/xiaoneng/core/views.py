@@ -1,22 +1,33 @@
-"""Plumbing every app's HTML views share: a service's error on a form, and list paging.
+"""Plumbing every app's HTML views share: a service's error on a form, list paging and
+file downloads.
 
 No domain rules here: how a :class:`~xiaoneng.core.errors.DomainError` is shown on a form
-(each field error beside its field, the rest at the top) with which HTTP status, and how
-a list page is cut from ``?page=`` while its filter links keep the rest of the query. The
-staff check of the pages is :func:`xiaoneng.org.auth.require_staff` (it needs org).
+(each field error beside its field, the rest at the top) with which HTTP status, how a
+list page is cut from ``?page=`` while its filter links keep the rest of the query, and
+how a private file is handed over (an attachment the browser must not sniff). The staff
+check of the pages is :func:`xiaoneng.org.auth.require_staff` (it needs org).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, overload
 
 from django import forms
+from django.core.files import File
 from django.core.paginator import Page, Paginator
-from django.http import HttpRequest
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.utils.http import content_disposition_header
 
 from .errors import DomainError
 
-__all__ = ["PAGE_SIZE", "add_domain_errors", "error_status", "paginate", "query_without_page"]
+__all__ = [
+    "PAGE_SIZE",
+    "add_domain_errors",
+    "download",
+    "error_status",
+    "paginate",
+    "query_without_page",
+]
 
 #: rows on a list page unless the page says otherwise
 PAGE_SIZE = 25
@@ -62,3 +73,26 @@ def query_without_page(request: HttpRequest) -> str:
     params = request.GET.copy()
     params.pop("page", None)
     return params.urlencode()
+
+
+@overload
+def download(content: bytes, filename: str, content_type: str) -> HttpResponse: ...
+@overload
+def download(content: File[Any], filename: str, content_type: str) -> FileResponse: ...
+
+
+def download(
+    content: bytes | File[Any], filename: str, content_type: str
+) -> HttpResponse | FileResponse:
+    """``content`` (rendered bytes, or a stored file streamed from storage) as an
+    attachment named ``filename``, with ``nosniff`` so the browser keeps ``content_type``."""
+    response: HttpResponse | FileResponse
+    if isinstance(content, bytes):
+        response = HttpResponse(content, content_type=content_type)
+        response["Content-Disposition"] = content_disposition_header(True, filename) or ""
+    else:
+        response = FileResponse(
+            content.open("rb"), as_attachment=True, filename=filename, content_type=content_type
+        )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,10 +1,17 @@
 """The form-error and paging helpers every app's pages share."""
 
 from django import forms
+from django.core.files.base import ContentFile
 from django.test import RequestFactory
 
 from xiaoneng.core.errors import Conflict, FieldError, NotFound, ValidationFailed
-from xiaoneng.core.views import add_domain_errors, error_status, paginate, query_without_page
+from xiaoneng.core.views import (
+    add_domain_errors,
+    download,
+    error_status,
+    paginate,
+    query_without_page,
+)
 
 
 class _Form(forms.Form):
@@ -66,3 +73,17 @@ def test_paging_follows_the_query_and_the_pager_links_keep_the_filters():
     assert (page.number, list(page.object_list)) == (3, list(range(50, 60)))
     assert query_without_page(request) == "state=open"
     assert paginate(RequestFactory().get("/list/", {"page": "x"}), list(range(60))).number == 1
+
+
+def test_a_download_is_an_unsniffable_attachment_from_bytes_or_a_stored_file():
+    rendered = download("通报".encode(), "问责通报-1.xlsx", "application/vnd.ms-excel")
+    assert rendered.content == "通报".encode()
+    assert rendered["Content-Type"] == "application/vnd.ms-excel"
+    assert rendered["X-Content-Type-Options"] == "nosniff"
+    assert rendered["Content-Disposition"].startswith("attachment;")
+    assert "filename*=utf-8''%E9%97%AE%E8%B4%A3" in rendered["Content-Disposition"]
+
+    stored = download(ContentFile(b"%PDF-1.7", name="x.pdf"), "DB1.pdf", "application/pdf")
+    assert b"".join(stored.streaming_content) == b"%PDF-1.7"
+    assert stored["Content-Disposition"] == 'attachment; filename="DB1.pdf"'
+    assert stored["X-Content-Type-Options"] == "nosniff"

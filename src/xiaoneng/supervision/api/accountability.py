@@ -12,13 +12,13 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from xiaoneng.cases.schemas import ERRORS
 from xiaoneng.core.api import page_of
 from xiaoneng.core.errors import NotFound, PermissionDenied
+from xiaoneng.core.views import download
 from xiaoneng.org.auth import API_AUTH_REQUIRED
 from xiaoneng.org.models import Department, Region, Staff
 
@@ -27,7 +27,6 @@ from ..selectors import accountability as selectors
 from ..services import accountability as services
 
 router = Router(auth=API_AUTH_REQUIRED)
-_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 # --------------------------------------------------------------------------- schemas
@@ -273,13 +272,6 @@ def _staff(actor: Any, staff_id: int | None) -> Staff | None:
     return staff
 
 
-def _file(content: bytes, filename: str, content_type: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = content_disposition_header(True, filename) or ""
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
 # --------------------------------------------------------------------------- actions
 
 
@@ -473,11 +465,7 @@ def bulletin_issue(request: HttpRequest, payload: BulletinIn) -> Status[dict[str
 )
 def bulletin_pdf(request: HttpRequest, bulletin_id: int) -> HttpResponse:
     bulletin = selectors.bulletin_get(actor=request.user, pk=bulletin_id)
-    return _file(
-        selectors.bulletin_pdf(bulletin),
-        selectors.bulletin_filename(bulletin, "pdf"),
-        "application/pdf",
-    )
+    return download(*selectors.bulletin_file(bulletin, "pdf"))
 
 
 @router.get(
@@ -488,15 +476,11 @@ def bulletin_pdf(request: HttpRequest, bulletin_id: int) -> HttpResponse:
         "responses": {
             "200": {
                 "description": "Excel (.xlsx)",
-                "content": {_XLSX: {"schema": {"type": "string", "format": "binary"}}},
+                "content": {selectors.XLSX: {"schema": {"type": "string", "format": "binary"}}},
             }
         }
     },
 )
 def bulletin_xlsx(request: HttpRequest, bulletin_id: int) -> HttpResponse:
     bulletin = selectors.bulletin_get(actor=request.user, pk=bulletin_id)
-    return _file(
-        selectors.bulletin_xlsx(bulletin),
-        selectors.bulletin_filename(bulletin, "xlsx"),
-        _XLSX,
-    )
+    return download(*selectors.bulletin_file(bulletin, "xlsx"))

@@ -54,6 +54,7 @@ __all__ = [
     "action_list",
     "alert_for_linking",
     "bulletin_entries",
+    "bulletin_file",
     "bulletin_filename",
     "bulletin_get",
     "bulletin_list",
@@ -427,6 +428,16 @@ def bulletin_xlsx(bulletin: Bulletin) -> bytes:
 def bulletin_filename(bulletin: Bulletin, ext: str) -> str:
     stem = bulletin.number or f"draft-{bulletin.pk}"
     return f"问责通报-{bulletin.region.code}-{stem}.{ext}".replace(" ", "_")
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def bulletin_file(bulletin: Bulletin, ext: str) -> tuple[bytes, str, str]:
+    """The bulletin as a ``pdf`` or ``xlsx`` download: content, file name, content type."""
+    if ext == "pdf":
+        return bulletin_pdf(bulletin), bulletin_filename(bulletin, ext), "application/pdf"
+    return bulletin_xlsx(bulletin), bulletin_filename(bulletin, "xlsx"), XLSX
 
 
 # --------------------------------------------------------------------------- scoring

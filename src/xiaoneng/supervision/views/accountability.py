@@ -20,14 +20,19 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from xiaoneng.cases.views import clock_view
 from xiaoneng.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
-from xiaoneng.core.views import add_domain_errors, error_status, paginate, query_without_page
+from xiaoneng.core.views import (
+    add_domain_errors,
+    download,
+    error_status,
+    paginate,
+    query_without_page,
+)
 from xiaoneng.org.auth import require_staff
 from xiaoneng.org.models import Department, Region, Staff
 from xiaoneng.org.selectors import actor_scope, department_list, staff_list
@@ -495,23 +500,12 @@ def bulletin_issue_draft(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("supervision:bulletin_detail", pk=pk)
 
 
-def _download(content: bytes, filename: str, content_type: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = content_disposition_header(True, filename) or ""
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
 @login_required
 @require_GET
 def bulletin_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     require_staff(request.user, _STAFF_ONLY)
     bulletin = selectors.bulletin_get(actor=request.user, pk=pk)
-    return _download(
-        selectors.bulletin_pdf(bulletin),
-        selectors.bulletin_filename(bulletin, "pdf"),
-        "application/pdf",
-    )
+    return download(*selectors.bulletin_file(bulletin, "pdf"))
 
 
 @login_required
@@ -519,11 +513,7 @@ def bulletin_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 def bulletin_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
     require_staff(request.user, _STAFF_ONLY)
     bulletin = selectors.bulletin_get(actor=request.user, pk=pk)
-    return _download(
-        selectors.bulletin_xlsx(bulletin),
-        selectors.bulletin_filename(bulletin, "xlsx"),
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
+    return download(*selectors.bulletin_file(bulletin, "xlsx"))
 
 
 urlpatterns: list[URLPattern] = [

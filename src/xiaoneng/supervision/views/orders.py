@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from xiaoneng.cases.views import clock_view
 from xiaoneng.clock import LimitUnit
 from xiaoneng.core.errors import DomainError, PermissionDenied, ValidationFailed
-from xiaoneng.core.views import add_domain_errors, error_status, paginate
+from xiaoneng.core.views import add_domain_errors, download, error_status, paginate
 from xiaoneng.org.auth import require_staff
 from xiaoneng.org.models import Department
 
@@ -334,26 +334,18 @@ def order_action(request: HttpRequest, number: str, action: str) -> HttpResponse
 # --------------------------------------------------------------------------- PDFs
 
 
-def _pdf(file: Any, filename: str) -> FileResponse:
-    response = FileResponse(
-        file.open("rb"), as_attachment=True, filename=filename, content_type="application/pdf"
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
 @login_required
 @require_GET
 def order_pdf(request: HttpRequest, number: str) -> FileResponse:
     order = selectors.order_get(actor=request.user, number=number)
-    return _pdf(order.file, f"{order.number}.pdf")
+    return download(order.file, f"{order.number}.pdf", "application/pdf")
 
 
 @login_required
 @require_GET
 def reply_pdf(request: HttpRequest, number: str, reply_id: int) -> FileResponse:
     reply = selectors.order_reply_get(actor=request.user, number=number, reply_id=reply_id)
-    return _pdf(reply.file, f"{reply.number}.pdf")
+    return download(reply.file, f"{reply.number}.pdf", "application/pdf")
 
 
 urlpatterns: list[URLPattern] = [
