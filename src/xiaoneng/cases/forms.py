@@ -11,31 +11,27 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from xiaoneng.catalog.models import Item, SpecialKind
+from xiaoneng.core.errors import DomainError, ValidationFailed
+from xiaoneng.core.views import add_domain_errors
 
+from .files import check_upload
 from .models import COUNTER_METHODS, ApplicantKind, CaseState, DecisionOutcome, TaskState
+from .services import MaterialUpload
 
 _REQUIRED = {"required": _("此项为必填项。")}
+#: the services name the applicant's fields ``applicant.name`` …; the forms just ``name``
+APPLICANT_PREFIX = "applicant."
 
 
 def material_field(pk: int) -> str:
     return f"material_{pk}"
 
 
-class ApplyForm(forms.Form):
-    """An online application: a few form fields and one upload per catalogue material."""
+class MaterialUploadForm(forms.Form):
+    """A form with one optional upload per catalogue material of ``item`` (the service
+    checks what is required) and a fresh idempotency key against double submission."""
 
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
-    project_name = forms.CharField(
-        label=_("申请事项名称或项目名称"), max_length=200, error_messages=_REQUIRED
-    )
-    address = forms.CharField(label=_("经营或项目地址"), max_length=200, required=False)
-    contact_phone = forms.CharField(label=_("联系电话"), max_length=20, required=False)
-    note = forms.CharField(
-        label=_("申请说明"),
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
 
     def __init__(self, *args: Any, item: Item, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -51,15 +47,59 @@ class ApplyForm(forms.Form):
     def material_rows(self) -> list[tuple[Any, forms.BoundField]]:
         return [(m, self[material_field(m.pk)]) for m in self.materials]
 
+    def check_files(self) -> bool:
+        """Type, size and content of each uploaded file, reported beside its material."""
+        ok = True
+        for material in self.materials:
+            name = material_field(material.pk)
+            upload = self.files.get(name)
+            if upload is None:
+                continue
+            try:
+                check_upload(upload, field=name)
+            except ValidationFailed as exc:
+                self.add_error(name, str(exc.message))
+                ok = False
+        return ok
+
+    def uploads(self) -> list[MaterialUpload]:
+        """The uploaded files, each with the material it is for."""
+        files: Any = self.files  # a MultiValueDict of one upload per name
+        return [
+            MaterialUpload(file=files[material_field(m.pk)], requirement_id=m.pk)
+            for m in self.materials
+            if files.get(material_field(m.pk)) is not None
+        ]
+
+    def add_service_errors(self, exc: DomainError) -> None:
+        """The service's errors beside the fields (``materials.<id>`` beside its upload)."""
+        aliases = {f"materials.{m.pk}": material_field(m.pk) for m in self.materials}
+        add_domain_errors(self, exc, aliases, strip_prefix=APPLICANT_PREFIX)
+
+
+class ApplyForm(MaterialUploadForm):
+    """An online application: a few form fields and one upload per catalogue material."""
+
+    project_name = forms.CharField(
+        label=_("申请事项名称或项目名称"), max_length=200, error_messages=_REQUIRED
+    )
+    address = forms.CharField(label=_("经营或项目地址"), max_length=200, required=False)
+    contact_phone = forms.CharField(label=_("联系电话"), max_length=20, required=False)
+    note = forms.CharField(
+        label=_("申请说明"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
     def form_data(self) -> dict[str, str]:
         data = self.cleaned_data
         return {k: data.get(k) or "" for k in ("project_name", "address", "contact_phone", "note")}
 
 
-class ReceiveForm(forms.Form):
+class ReceiveForm(MaterialUploadForm):
     """窗口收件 / 代办: the clerk types in who applies."""
 
-    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
     kind = forms.ChoiceField(label=_("申请人类型"), choices=ApplicantKind.choices)
     name = forms.CharField(label=_("申请人姓名或名称"), max_length=200, error_messages=_REQUIRED)
     id_number = forms.CharField(
@@ -75,20 +115,6 @@ class ReceiveForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-
-    def __init__(self, *args: Any, item: Item, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.item = item
-        self.materials = list(item.materials.all())
-        for material in self.materials:
-            self.fields[material_field(material.pk)] = forms.FileField(
-                label=material.name, required=False
-            )
-        if not self.is_bound:
-            self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
-
-    def material_rows(self) -> list[tuple[Any, forms.BoundField]]:
-        return [(m, self[material_field(m.pk)]) for m in self.materials]
 
 
 class SupplementUploadForm(forms.Form):

@@ -55,7 +55,6 @@ from . import fees, payments, rules, selectors, services
 from . import forms as case_forms
 from .events import CaseEvent
 from .fees import FeeEvent
-from .files import check_upload
 from .models import (
     Case,
     CaseState,
@@ -71,8 +70,6 @@ from .models import (
 )
 
 APPLICANT_LOGIN = "org:sms_login"
-#: the services name the applicant's fields ``applicant.name`` …; the forms just ``name``
-_APPLICANT = "applicant."
 _STAFF_ONLY = gettext_lazy("只有工作人员可以使用办件工作台。")
 
 # --------------------------------------------------------------------------- display helpers
@@ -255,34 +252,6 @@ def _my_case(request: HttpRequest, number: str) -> Case:
     return case
 
 
-def _check_files(form: forms.Form, materials: list[Any], files: Any) -> bool:
-    """Type, size and content of each uploaded file, reported beside its material."""
-    ok = True
-    for material in materials:
-        name = case_forms.material_field(material.pk)
-        upload = files.get(name)
-        if upload is None:
-            continue
-        try:
-            check_upload(upload, field=name)
-        except ValidationFailed as exc:
-            form.add_error(name, str(exc.message))
-            ok = False
-    return ok
-
-
-def _uploads(form: forms.Form, materials: list[Any], files: Any) -> list[services.MaterialUpload]:
-    return [
-        services.MaterialUpload(file=files[case_forms.material_field(m.pk)], requirement_id=m.pk)
-        for m in materials
-        if files.get(case_forms.material_field(m.pk)) is not None
-    ]
-
-
-def _material_aliases(materials: list[Any]) -> dict[str, str]:
-    return {f"materials.{m.pk}": case_forms.material_field(m.pk) for m in materials}
-
-
 @login_required(login_url=APPLICANT_LOGIN)
 @require_http_methods(["GET", "POST"])
 def apply(request: HttpRequest, code: str) -> HttpResponse:
@@ -294,20 +263,18 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
     status = 200
     if request.method == "POST":
         form = case_forms.ApplyForm(request.POST, request.FILES, item=item)
-        files_ok = _check_files(form, form.materials, request.FILES)
+        files_ok = form.check_files()
         if form.is_valid() and files_ok:
             try:
                 case = services.case_submit(
                     actor=request.user,
                     item=item,
-                    materials=_uploads(form, form.materials, request.FILES),
+                    materials=form.uploads(),
                     form_data=form.form_data(),
                     idempotency_key=form.cleaned_data["idempotency_key"] or "",
                 )
             except DomainError as exc:
-                add_domain_errors(
-                    form, exc, _material_aliases(form.materials), strip_prefix=_APPLICANT
-                )
+                form.add_service_errors(exc)
                 status = error_status(exc)
             else:
                 messages.success(
@@ -672,7 +639,7 @@ def intake(request: HttpRequest) -> HttpResponse:
     if item is not None:
         if request.method == "POST":
             form = case_forms.ReceiveForm(request.POST, request.FILES, item=item)
-            files_ok = _check_files(form, form.materials, request.FILES)
+            files_ok = form.check_files()
             if form.is_valid() and files_ok:
                 data = form.cleaned_data
                 try:
@@ -685,7 +652,7 @@ def intake(request: HttpRequest) -> HttpResponse:
                             id_number=data["id_number"],
                             mobile=data["mobile"] or "",
                         ),
-                        materials=_uploads(form, form.materials, request.FILES),
+                        materials=form.uploads(),
                         form_data={
                             "project_name": data.get("project_name") or "",
                             "note": data.get("note") or "",
@@ -693,9 +660,7 @@ def intake(request: HttpRequest) -> HttpResponse:
                         idempotency_key=data["idempotency_key"] or "",
                     )
                 except DomainError as exc:
-                    add_domain_errors(
-                        form, exc, _material_aliases(form.materials), strip_prefix=_APPLICANT
-                    )
+                    form.add_service_errors(exc)
                     status = error_status(exc)
                 else:
                     messages.success(
@@ -969,7 +934,7 @@ def _render_failure(
     alert = ""
     if isinstance(exc, ValidationFailed) and form is not None:
         if not isinstance(exc, _FormInvalid):
-            add_domain_errors(form, exc, aliases, strip_prefix=_APPLICANT)
+            add_domain_errors(form, exc, aliases, strip_prefix=case_forms.APPLICANT_PREFIX)
     else:
         alert = str(exc.message)
         form = None  # a conflict: show the fresh state with clean forms
