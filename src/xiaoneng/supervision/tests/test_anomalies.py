@@ -399,6 +399,7 @@ def test_each_timer_kind_has_its_own_overdue_rule_and_responsible(world, travel)
         ("step_overdue", world.lead.pk, None),
     }
     assert set(red.values_list("case", flat=True)) == {case.pk}
+    assert [a.facts for a in red] == [{"kind": "case.task"}] * 3
     # the case's promised limit (Mon 16 March) and statutory limit (Mon 30 March)
     supervision_sweep(now=at("2026-03-17 09:00"))
     promised = Alert.objects.get(level="red", timer__kind="case.promised")
