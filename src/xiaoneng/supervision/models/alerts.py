@@ -175,7 +175,6 @@ class Alert(models.Model):
         ordering = ["-raised_at", "-pk"]
         indexes = [
             models.Index(fields=["state", "region"], name="supervision_alert_state_region"),
-            models.Index(fields=["subject_type", "subject_id"], name="supervision_alert_subject"),
             models.Index(fields=["department", "state"], name="supervision_alert_dept_state"),
             models.Index(fields=["raised_at"], name="supervision_alert_raised"),
             models.Index(
