@@ -29,6 +29,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -130,7 +131,7 @@ def _notify(action: AccountabilityAction, *, kind: str, subject: str, body: str)
     head = action.department.head
     if head is not None and head.is_active and head.user_id not in recipients:
         recipients.append(head.user_id)
-    link = f"/staff/supervision/accountability/{action.pk}/"
+    link = reverse("supervision:accountability_detail", args=[action.pk])
     for user_id in recipients:
         notify_after_commit(
             user_id=user_id, kind=f"supervision.{kind}", subject=subject, body=body, link=link
