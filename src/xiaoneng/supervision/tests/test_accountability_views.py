@@ -57,6 +57,12 @@ def test_the_list_shows_each_actor_their_actions(o):
     assert f"#{city.pk}<" in text
     assert "记录问责" not in text
     assert f"#{city.pk}<" not in client(o.water_clerk).get(URL).content.decode()
+    filtered = client(o.supervisor).get(f"{URL}?kind=public_criticism&state=recorded")
+    text = filtered.content.decode()
+    assert f"#{city.pk}<" in text
+    assert f"#{county.pk}<" not in text  # an efficiency warning
+    assert '<option value="public_criticism" selected>' in text
+    assert '<option value="recorded" selected>' in text
     assert client(None).get(URL).status_code == 302
     assert client(o.head).get(f"{URL}new/").status_code == 403
     assert client(o.county_supervisor).get(f"{URL}{city.pk}/").status_code == 404
