@@ -101,6 +101,9 @@ def test_record_from_an_alert_page_then_revoke(o):
     assert "责令限期整改" in page
     assert "2026-04-17 17:30" in page  # the rectification deadline
     assert f"/staff/supervision/alerts/{red.pk}/" in page
+    assert f'action="{URL}{action.pk}/revoke/"' in page
+    assert f'action="{URL}{action.pk}/rectified/"' in page
+    assert "撤销后记录仍保留并标明撤销理由" in page
     # revoke: the reason is required, then the record stays, marked revoked
     bad = sup.post(f"{URL}{action.pk}/revoke/", {"revoke-reason": ""})
     assert bad.status_code == 422

@@ -58,6 +58,8 @@ def test_the_detail_page_offers_the_actions_of_the_actor(o):
     text = client(o.clerk).get(url).content.decode()
     assert "回复办理情况" in text
     assert "东湖县市场监督管理局" in text
+    assert '<details class="action-panel" id="action-reply" open>' in text
+    assert f'action="{url}reply/"' in text
     text = client(o.supervisor).get(url).content.decode()
     assert "回复办理情况" not in text
     assert "审核通过" not in text
