@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from xiaoneng.cases.forms import VersionedForm
 from xiaoneng.core.errors import DomainError, ValidationFailed
 from xiaoneng.core.views import add_domain_errors, error_status, paginate, query_without_page
 from xiaoneng.org.auth import require_staff
@@ -101,7 +102,7 @@ class AlertFilterForm(forms.Form):
         return data
 
 
-class ExplainForm(forms.Form):
+class ExplainForm(VersionedForm):
     """Required-ness is the service's rule (its message is shown beside the field)."""
 
     text = forms.CharField(
@@ -110,14 +111,12 @@ class ExplainForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=gettext_lazy("说明超时或异常的原因、已采取的措施；监察人员据此确认或撤销。"),
     )
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
-class HandleForm(forms.Form):
+class HandleForm(VersionedForm):
     reason = forms.CharField(
         label=gettext_lazy("理由"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
 # --------------------------------------------------------------------------- helpers

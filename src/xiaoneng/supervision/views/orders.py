@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from xiaoneng.cases.forms import VersionedForm
 from xiaoneng.cases.views import clock_view
 from xiaoneng.clock import LimitUnit
 from xiaoneng.core.errors import DomainError, PermissionDenied, ValidationFailed
@@ -78,8 +79,7 @@ class IssueForm(forms.Form):
                 field.empty_label = gettext_lazy("（请选择）")
 
 
-class ReplyForm(forms.Form):
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+class ReplyForm(VersionedForm):
     text = forms.CharField(
         label=gettext_lazy("办理情况"),
         widget=forms.Textarea(attrs={"rows": 5}),
@@ -88,8 +88,7 @@ class ReplyForm(forms.Form):
     )
 
 
-class AcceptForm(forms.Form):
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+class AcceptForm(VersionedForm):
     note = forms.CharField(
         label=gettext_lazy("审核意见"),
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -98,8 +97,7 @@ class AcceptForm(forms.Form):
     )
 
 
-class ReturnForm(forms.Form):
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+class ReturnForm(VersionedForm):
     reason = forms.CharField(
         label=gettext_lazy("退回理由"),
         widget=forms.Textarea(attrs={"rows": 3}),
