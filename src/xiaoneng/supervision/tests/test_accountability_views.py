@@ -5,21 +5,20 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 import time_machine
 from django.test import Client
 from openpyxl import load_workbook
 
-from xiaoneng.org.models import Role, Staff
+from xiaoneng.org.models import Role
 from xiaoneng.org.tests import factories as org
 from xiaoneng.supervision.models import AccountabilityAction, AlertLevel, AlertState, Bulletin
 from xiaoneng.supervision.services import accountability as services
 from xiaoneng.web.navigation import nav_for_user
 
+from .clients import client, post_json
 from .test_accountability import Org, _pdf_text, alert, at, make_org, record
 
 URL = "/staff/supervision/accountability/"
@@ -30,17 +29,6 @@ API = "/api/v1/supervision/accountability"
 def o(db) -> Iterator[Org]:
     with time_machine.travel(at("2026-04-02 10:00"), tick=False):
         yield make_org()
-
-
-def client(staff: Staff | None) -> Client:
-    c = Client()
-    if staff is not None:
-        c.force_login(staff.user)
-    return c
-
-
-def post_json(c: Client, url: str, data: dict[str, Any]) -> Any:
-    return c.post(url, data=json.dumps(data), content_type="application/json")
 
 
 def test_the_list_shows_each_actor_their_actions(o):

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import pytest
-from django.test import Client
 
-from xiaoneng.org.models import Staff
 from xiaoneng.supervision.models import Alert, OrderState, SupervisionOrder
 from xiaoneng.supervision.services import order_reply
 from xiaoneng.web.navigation import nav_for_user
 
+from .clients import client, post_json
 from .test_orders import START, Org, issue, make_org
 
 URL = "/staff/supervision/orders/"
@@ -22,17 +18,6 @@ API = "/api/v1/supervision/orders"
 @pytest.fixture
 def o(db) -> Org:
     return make_org()
-
-
-def client(staff: Staff | None) -> Client:
-    c = Client()
-    if staff is not None:
-        c.force_login(staff.user)
-    return c
-
-
-def post_json(c: Client, url: str, data: dict[str, Any]) -> Any:
-    return c.post(url, data=json.dumps(data), content_type="application/json")
 
 
 def test_the_list_shows_each_actor_their_orders(o):
