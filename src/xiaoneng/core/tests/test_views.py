@@ -84,6 +84,6 @@ def test_a_download_is_an_unsniffable_attachment_from_bytes_or_a_stored_file():
     assert "filename*=utf-8''%E9%97%AE%E8%B4%A3" in rendered["Content-Disposition"]
 
     stored = download(ContentFile(b"%PDF-1.7", name="x.pdf"), "DB1.pdf", "application/pdf")
-    assert b"".join(stored.streaming_content) == b"%PDF-1.7"
+    assert stored.getvalue() == b"%PDF-1.7"
     assert stored["Content-Disposition"] == 'attachment; filename="DB1.pdf"'
     assert stored["X-Content-Type-Options"] == "nosniff"
