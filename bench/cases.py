@@ -148,6 +148,21 @@ def _untimed(name: str):  # type: ignore[no-untyped-def]
     yield
 
 
+def backend_cpu() -> float | None:
+    """CPU seconds (user + system) the PostgreSQL backend of this connection has used, from
+    /proc (the server runs on this machine); None on SQLite or when it cannot be read."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        pid = cur.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def lifecycle(item, users, n: int, action=_untimed) -> None:  # type: ignore[no-untyped-def]
     from xiaoneng.cases import services
     from xiaoneng.cases.models import CaseTask
@@ -248,10 +263,12 @@ def main() -> None:
             connection.commit = real_commit  # type: ignore[method-assign]
             per_queries = len(cq.captured_queries)
             own_queries, calls = own_work(item, users)
+            s0 = backend_cpu()
             t0, c0 = time.perf_counter(), time.process_time()
             for n in range(2, LIFECYCLES + 2):
                 lifecycle(item, users, n)
             took, cpu = time.perf_counter() - t0, time.process_time() - c0
+            server_cpu = backend_cpu() - s0 if s0 is not None else None
             documents, docs_took = issue_documents()
             background = sorted(_background_subs)
             _documents(True)
@@ -280,6 +297,15 @@ def main() -> None:
         f" ({took / LIFECYCLES * 1000:.2f} ms each, {10 * LIFECYCLES / took:,.0f} actions/s;"
         f" client CPU {cpu / LIFECYCLES * 1000:.1f} ms each) — PDF notices left to the periodic job"
     )
+    if server_cpu is not None:
+        both = (cpu + server_cpu) / LIFECYCLES
+        print(
+            f"  database backend CPU {server_cpu / LIFECYCLES * 1000:.1f} ms per lifecycle"
+            f" (this connection's server process); client + server"
+            f" {both * 1000:.1f} ms of CPU per lifecycle → at most"
+            f" {os.cpu_count() or 1:d} cores / that = {(os.cpu_count() or 1) / both:,.0f}"
+            " lifecycles/s on this machine, whatever the concurrency"
+        )
     print(
         f"  per lifecycle: {per_queries} queries, {commits} commits;"
         f" by statement: {dict(counter.kinds.most_common())}"
