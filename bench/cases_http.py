@@ -11,14 +11,21 @@ What runs:
    (authentication, look-ups, the case, the material, the timer, the audit event, notices);
 3. gunicorn serving ``xiaoneng.wsgi`` on 127.0.0.1 (``--worker-class``, ``--workers``,
    ``--threads`` from the command line), media in a temporary directory;
-4. a load generator in this process: ``CONCURRENCY`` threads, each a keep-alive
-   ``http.client`` connection, sending multipart submissions (one PDF, a fresh
+4. a load generator in this process: ``CONCURRENCY`` threads, each an ``http.client``
+   connection (kept alive by gthread; the sync worker answers ``Connection: close`` and the
+   thread reconnects for the next request), sending multipart submissions (one PDF, a fresh
    ``Idempotency-Key`` each, ``Authorization: Bearer`` of a random applicant) for
    ``SECONDS`` after a 2 s warm-up. Prints submissions/s, p50/p90/p99 latency, errors and
-   where the CPU went (gunicorn workers, PostgreSQL, the load generator).
+   where the CPU went (gunicorn master and workers; the PostgreSQL backends connected to the
+   bench database when the warm-up ends, from ``pg_stat_activity`` and ``/proc``; the load
+   generator), and any warning or error gunicorn logged.
+
+gunicorn's output (its log and the console notice backend's "[SMS → …]" lines, one per
+notice) goes to a file in the temporary directory, as does the seed's: an undrained pipe
+fills after some 64 KB, about 300 submissions, and then blocks every worker in ``write``.
 
 Run: .venv/bin/python bench/cases_http.py [SECONDS] [--workers N] [--threads N]
-     [--worker-class sync|gthread] [--concurrency N] [--applicants N]
+     [--worker-class sync|gthread] [--concurrency N] [--applicants N] [--defer-documents]
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import http.client
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import statistics
@@ -70,15 +78,22 @@ def parse_args() -> argparse.Namespace:
 # --------------------------------------------------------------------------- database + seed
 
 
+def admin_url(url: str) -> str:
+    """The same server's ``postgres`` database (not counted among the bench's backends)."""
+    return urlparse(url)._replace(path="/postgres").geturl()
+
+
+def database_name(url: str) -> str:
+    return urlparse(url).path.lstrip("/")
+
+
 def recreate_database(url: str) -> None:
     import psycopg
 
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
+    name = database_name(url)
     if "bench" not in name:
         raise SystemExit(f"refusing to drop {name!r}: the database name must contain 'bench'")
-    admin = parsed._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
+    with psycopg.connect(admin_url(url), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
 
@@ -285,16 +300,20 @@ def children(pid: int) -> list[int]:
     return [int(p) for p in text.split()]
 
 
-def postgres_pids() -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "comm").read_text().strip() == "postgres":
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
+def backend_pids(url: str) -> list[int]:
+    """Pids of the PostgreSQL backends connected to the bench database (the gunicorn
+    workers' persistent connections), from ``pg_stat_activity``; the query itself runs on
+    the ``postgres`` database so its own backend is not among them."""
+    import psycopg
+
+    with psycopg.connect(admin_url(url), autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s", (database_name(url),)
+        ).fetchall()
+    return sorted(row[0] for row in rows)
+
+
+LOGGED_PROBLEM = re.compile(r"\[(WARNING|ERROR|CRITICAL)\]|^Traceback")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -323,13 +342,19 @@ def main() -> None:
     recreate_database(url)
     seed_file = data_dir / "seed.json"
     seed_command = [str(PYTHON), __file__, "--seed-only", "--out", str(seed_file)]
-    subprocess.run(  # noqa: S603
-        [*seed_command, "--applicants", str(args.applicants)]
-        + (["--defer-documents"] if args.defer_documents else []),
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    seed_log = data_dir / "seed.log"
+    with seed_log.open("wb") as log:
+        seeded_ok = subprocess.run(  # noqa: S603
+            [*seed_command, "--applicants", str(args.applicants)]
+            + (["--defer-documents"] if args.defer_documents else []),
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+    if seeded_ok.returncode:
+        sys.stderr.write(seed_log.read_text(errors="replace")[-4000:])
+        shutil.rmtree(data_dir, ignore_errors=True)
+        raise SystemExit("seeding failed")
     seeded = json.loads(seed_file.read_text())
     body, content_type = multipart(seeded["item_code"], seeded["requirement"])
     command = [
@@ -356,21 +381,28 @@ def main() -> None:
             "    audit_registry.unsubscribe('cases.documents')\n"
         )
         command += ["--config", str(config)]
+    # A file, not a pipe: nothing here would drain a pipe while the load runs (see above).
+    server_log_path = data_dir / "gunicorn.log"
+    server_log = server_log_path.open("wb")
     server = subprocess.Popen(  # noqa: S603
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT
+        command, env=env, stdout=server_log, stderr=subprocess.STDOUT, cwd=ROOT
     )
+    problems: list[str] = []
     try:
         deadline = time.monotonic() + 120  # a busy machine imports slowly
         while True:
+            probe = http.client.HTTPConnection("127.0.0.1", args.port, timeout=2)
             try:
-                probe = http.client.HTTPConnection("127.0.0.1", args.port, timeout=2)
                 probe.request("GET", "/api/v1/cases/progress?number=x&code=y")
                 probe.getresponse().read()
                 break
             except OSError:
                 if time.monotonic() > deadline or server.poll() is not None:
+                    sys.stderr.write(server_log_path.read_text(errors="replace")[-4000:])
                     raise SystemExit("gunicorn did not start") from None
                 time.sleep(0.2)
+            finally:
+                probe.close()
         load = Load(args.port, body, content_type, seeded["keys"])
         threads = [
             threading.Thread(target=load.worker, args=(n,), daemon=True)
@@ -380,7 +412,7 @@ def main() -> None:
             t.start()
         time.sleep(2.0)  # warm-up: connections, worker imports, plans
         server_pids = [server.pid, *children(server.pid)]
-        pg_pids = postgres_pids()
+        pg_pids = backend_pids(url)
         cpu0 = (cpu_ticks(server_pids), cpu_ticks(pg_pids), {0: time.process_time()})
         load.measuring = True
         t0 = time.perf_counter()
@@ -388,6 +420,7 @@ def main() -> None:
         load.measuring = False
         took = time.perf_counter() - t0
         cpu1 = (cpu_ticks(server_pids), cpu_ticks(pg_pids), {0: time.process_time()})
+        pg_pids_after = backend_pids(url)
         load.stop = True
         for t in threads:
             t.join(timeout=35)
@@ -397,6 +430,9 @@ def main() -> None:
             server.wait(timeout=15)
         except subprocess.TimeoutExpired:
             server.kill()
+        server_log.close()
+        with server_log_path.open(errors="replace") as log:
+            problems = [line.rstrip() for line in log if LOGGED_PROBLEM.search(line)]
         shutil.rmtree(data_dir, ignore_errors=True)
     ok = load.statuses.get(201, 0)
     lat = load.latencies
@@ -413,6 +449,8 @@ def main() -> None:
     )
     if load.failures:
         print(f"  connection errors: {load.failures[:5]}")
+    if problems:
+        print(f"  gunicorn logged {len(problems)} warnings/errors, first: {problems[:3]}")
     if lat:
         print(
             f"  latency p50 {statistics.median(lat) * 1000:.1f} ms, "
@@ -421,14 +459,22 @@ def main() -> None:
             f"max {max(lat) * 1000:.1f} ms"
         )
     busy = [cpu_used(a, b) / took for a, b in zip(cpu0, cpu1, strict=True)]
+    counted = len(cpu0[1].keys() & cpu1[1].keys())
+    pg_what = f"PostgreSQL ({counted} backends of {database_name(url)})"
     print(
-        f"  CPU (cores busy): gunicorn {busy[0]:.2f}, PostgreSQL {busy[1]:.2f}, "
+        f"  CPU (cores busy): gunicorn {busy[0]:.2f}, {pg_what} {busy[1]:.2f}, "
         f"load generator {busy[2]:.2f} of {os.cpu_count()}"
     )
+    if set(pg_pids_after) != set(pg_pids):
+        print(
+            f"  note: the bench database's backends changed during the run "
+            f"({len(pg_pids)} → {len(pg_pids_after)}); only those alive at both samples count"
+        )
     if ok:
         print(
             f"  CPU per submission: gunicorn {busy[0] / (ok / took) * 1000:.2f} ms, "
-            f"PostgreSQL {busy[1] / (ok / took) * 1000:.2f} ms"
+            f"{pg_what} {busy[1] / (ok / took) * 1000:.2f} ms (their /proc CPU time, "
+            f"not the server's other processes)"
         )
     print(
         f"  statements per submit (incl. token auth and notices): {seeded['queries']} "
