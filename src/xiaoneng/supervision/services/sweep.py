@@ -46,7 +46,7 @@ from ..rules import (
 )
 from .accountability import RECTIFICATION_SUBJECT
 
-__all__ = ["FULL_SWEEP_EVERY", "SAFETY_MARGIN", "supervision_sweep"]
+__all__ = ["FULL_SWEEP_EVERY", "SAFETY_MARGIN", "supervision_sweep", "timer_alerts_raise"]
 
 #: How far before the last sweep's watermark a sweep still looks (see the sweep).
 SAFETY_MARGIN = dt.timedelta(days=2)
@@ -59,8 +59,10 @@ Responsible = tuple[int | None, int | None, int | None]
 _Row = tuple[int, str, str, str, int]  # timer pk, kind, subject type, subject id, region
 
 
-def _ids(values: Iterable[str]) -> list[int]:
-    return [int(v) for v in values if v.isdigit()]
+def _ids(values: Iterable[str]) -> set[int]:
+    # a set, not a list: Django walks a list value element by element looking for
+    # expressions (30,000 calls for a 1 % sweep); ``__any`` takes the set as one array
+    return {int(v) for v in values if v.isdigit()}
 
 
 def _responsible(rows: list[_Row]) -> dict[tuple[str, str], Responsible]:
@@ -75,25 +77,35 @@ def _responsible(rows: list[_Row]) -> dict[tuple[str, str], Responsible]:
     * an ordered rectification (责令限期整改): the department and person it was ordered on.
     """
     wanted: dict[str, set[str]] = defaultdict(set)
-    for _pk, _kind, subject_type, subject_id, _region in rows:
+    case_kinds: set[str] = set()
+    for _pk, kind, subject_type, subject_id, _region in rows:
         wanted[subject_type].add(subject_id)
+        if subject_type == CASE_SUBJECT:
+            case_kinds.add(kind)
     out: dict[tuple[str, str], Responsible] = {}
     case_ids = _ids(wanted.get(CASE_SUBJECT, ()))
     if case_ids:
-        leads = dict(
-            CaseTask.objects.filter(
-                case_id__any=case_ids,
-                is_lead=True,
-                state__in=case_rules.OPEN_TASK_STATES,
-                assignee__isnull=False,
-            ).values_list("case_id", "assignee_id")
-        )
-        for pk, department_id, agent_id, decided_by in Case.objects.filter(
+        # only what the page's kinds need: the lead assignee for the promised and
+        # statutory limits, the decider for the licence delivery
+        leads: dict[int, int] = {}
+        if case_kinds - {case_rules.TIMER_INTAKE, case_rules.TIMER_DELIVERY}:
+            leads = dict(
+                CaseTask.objects.filter(
+                    case_id__any=case_ids,
+                    is_lead=True,
+                    state__in=case_rules.OPEN_TASK_STATES,
+                    assignee__isnull=False,
+                ).values_list("case_id", "assignee_id")
+            )
+        columns = ["pk", "department_id", "agent_id"]
+        if case_rules.TIMER_DELIVERY in case_kinds:
+            columns.append("decision_record__decided_by")
+        for pk, department_id, agent_id, *decided_by in Case.objects.filter(
             pk__any=case_ids
-        ).values_list("pk", "department_id", "agent_id", "decision_record__decided_by"):
+        ).values_list(*columns):
             out[(CASE_SUBJECT, str(pk))] = (pk, department_id, leads.get(pk))
             out[("intake", str(pk))] = (pk, department_id, agent_id)
-            out[("delivery", str(pk))] = (pk, department_id, decided_by)
+            out[("delivery", str(pk))] = (pk, department_id, decided_by[0] if decided_by else None)
     task_ids = _ids(wanted.get(TASK_SUBJECT, ()))
     for pk, case_id, department_id, assignee_id in CaseTask.objects.filter(
         pk__any=task_ids
@@ -180,49 +192,58 @@ def _alerts_insert(
         return max(cursor.rowcount, 0)
 
 
+def timer_alerts_raise(rows: list[_Row], *, level: str, now: dt.datetime, run: SweepRun) -> int:
+    """Raise the missing ``level`` alerts of one page of timers (``rows``: pk, kind,
+    subject type, subject id, region) and return how many this call inserted.
+
+    The page's existing alerts are looked up by ``timer_id = ANY(…)`` on the unique index
+    (not an anti-join: right after a burst of alerts the planner's statistics of the alert
+    table are stale and it chose a nested loop over all of them — 1.7 s for 5,000 timers
+    at 10,000 alerts, bench/supervision.py); who answers for the rest is resolved for the
+    whole page, and they are inserted in one statement. Rows a concurrent sweep inserted
+    first are skipped (``ON CONFLICT``) and not counted. (bench/supervision.py's naive
+    version writes what it finds with this too: the two differ only in how they find it.)
+    """
+    have = set(
+        Alert.objects.filter(timer_id__any={r[0] for r in rows}, level=level).values_list(
+            "timer_id", flat=True
+        )
+    )
+    todo = [r for r in rows if r[0] not in have]
+    if not todo:
+        return 0
+    found = _responsible(todo)
+    return _alerts_insert(
+        [
+            [
+                pk,
+                timer_rule(kind, level),
+                subject_type,
+                subject_id,
+                region_id,
+                *_who(found, kind, subject_type, subject_id),
+                {"kind": kind},
+            ]
+            for pk, kind, subject_type, subject_id, region_id in todo
+        ],
+        level=level,
+        raised_at=now,
+        run=run,
+    )
+
+
 def _insert(
     timers: QuerySet[Timer], *, level: str, now: dt.datetime, run: SweepRun, batch_size: int
 ) -> int:
-    """Insert the missing ``level`` alerts of ``timers`` in pages; how many are ours.
+    """Raise the missing ``level`` alerts of ``timers`` page by page; how many are ours.
 
     The crossed timers stream from one query over the partial index (a server-side cursor
-    on PostgreSQL: no page query of its own, no ordering, no timestamps to convert), and
-    each page's existing alerts are looked up by ``timer_id = ANY(…)`` on the unique
-    index. Not an anti-join: right after a burst of alerts the planner's statistics of the
-    alert table are stale and it chose a nested loop over all of them (1.7 s for 5,000
-    timers at 10,000 alerts, bench/supervision.py); these queries have one plan.
-    """
+    on PostgreSQL: no page query of its own, no ordering, no timestamps to convert)."""
     rows = timers.values_list("pk", "kind", "subject_type", "subject_id", "region_id")
-    inserted = 0
-    for batch in _pages(rows.iterator(chunk_size=batch_size), batch_size):
-        have = set(
-            Alert.objects.filter(timer_id__any=[r[0] for r in batch], level=level).values_list(
-                "timer_id", flat=True
-            )
-        )
-        todo: list[_Row] = [r for r in batch if r[0] not in have]
-        if not todo:
-            continue
-        found = _responsible(todo)
-        inserted += _alerts_insert(
-            [
-                [
-                    pk,
-                    timer_rule(kind, level),
-                    subject_type,
-                    subject_id,
-                    region_id,
-                    *_who(found, kind, subject_type, subject_id),
-                    {"kind": kind},
-                ]
-                for pk, kind, subject_type, subject_id, region_id in todo
-            ],
-            level=level,
-            raised_at=now,
-            run=run,
-        )
-    # Rows a concurrent sweep inserted first were skipped (ON CONFLICT): not counted.
-    return inserted
+    return sum(
+        timer_alerts_raise(page, level=level, now=now, run=run)
+        for page in _pages(rows.iterator(chunk_size=batch_size), batch_size)
+    )
 
 
 def _raise_level(
