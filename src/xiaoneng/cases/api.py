@@ -33,7 +33,7 @@ from xiaoneng.catalog.models import SpecialProcedure as CatalogSpecialProcedure
 from xiaoneng.catalog.selectors import item_get_published
 from xiaoneng.clock import Limit
 from xiaoneng.clock import LimitUnit as ClockUnit
-from xiaoneng.core.api import page_of, version_from
+from xiaoneng.core.api import page_reply, version_from
 from xiaoneng.core.errors import NotFound, ValidationFailed
 from xiaoneng.deadlines.models import Timer
 from xiaoneng.deadlines.selectors import timer_status
@@ -154,13 +154,7 @@ def _page(
     qs: QuerySet[M], filters: PageQuery | CaseListQuery, out: Callable[[M], dict[str, Any]]
 ) -> dict[str, Any]:
     """A page of ``qs`` as the list schemas have it (count, page, page size, items)."""
-    rows, count = page_of(qs, filters.page, filters.page_size)
-    return {
-        "count": count,
-        "page": filters.page,
-        "page_size": filters.page_size,
-        "items": [out(row) for row in rows],
-    }
+    return page_reply(qs, filters.page, filters.page_size, out)
 
 
 def _form_data(text: str) -> dict[str, Any] | None:

@@ -15,6 +15,7 @@ from ninja import Query, Router, Schema, Status
 from ninja.security import django_auth
 from pydantic import Field
 
+from xiaoneng.core.api import page_reply
 from xiaoneng.org.models import Department
 
 from . import selectors, services
@@ -456,18 +457,7 @@ def item_list(request: HttpRequest, filters: Query[ItemListQuery]) -> dict[str, 
         item_type=filters.item_type or None,
         region_code=filters.region or None,
     )
-    start = (filters.page - 1) * filters.page_size
-    page = list(qs[start : start + filters.page_size])
-    if len(page) < filters.page_size and (page or start == 0):
-        count = start + len(page)  # the last page: no COUNT query needed
-    else:
-        count = qs.count()
-    return {
-        "count": count,
-        "page": filters.page,
-        "page_size": filters.page_size,
-        "items": [_summary(i) for i in page],
-    }
+    return page_reply(qs, filters.page, filters.page_size, _summary)
 
 
 @router.get("/items/{code}", response=ItemGuideOut, summary="办事指南 / service guide of an item")

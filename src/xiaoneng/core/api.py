@@ -8,6 +8,7 @@ how a page of a queryset is cut (with no ``COUNT`` on the last page).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.db.models import QuerySet
@@ -41,3 +42,12 @@ def page_of(qs: QuerySet[Any], page: int, page_size: int) -> tuple[list[Any], in
     if len(rows) < page_size and (rows or start == 0):
         return rows, start + len(rows)
     return rows, qs.count()
+
+
+def page_reply(
+    qs: QuerySet[Any], page: int, page_size: int, out: Callable[[Any], Any]
+) -> dict[str, Any]:
+    """One page of ``qs`` as every list schema has it: ``count``, ``page``, ``page_size``
+    and ``items`` (each row through ``out``), cut by :func:`page_of`."""
+    rows, count = page_of(qs, page, page_size)
+    return {"count": count, "page": page, "page_size": page_size, "items": [out(r) for r in rows]}

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from xiaoneng.cases.schemas import ERRORS
-from xiaoneng.core.api import page_of
+from xiaoneng.core.api import page_reply
 from xiaoneng.core.errors import NotFound, PermissionDenied
 from xiaoneng.core.views import download
 from xiaoneng.org.auth import API_AUTH_REQUIRED
@@ -298,13 +298,7 @@ def action_list(request: HttpRequest, filters: Query[ActionListQuery]) -> dict[s
         .select_related("rectification_timer")
         .prefetch_related("alerts", "cases")
     )
-    rows, count = page_of(qs, filters.page, filters.page_size)
-    return {
-        "count": count,
-        "page": filters.page,
-        "page_size": filters.page_size,
-        "items": [_action_out(a) for a in rows],
-    }
+    return page_reply(qs, filters.page, filters.page_size, _action_out)
 
 
 @router.get(
@@ -411,13 +405,7 @@ def score_effects(request: HttpRequest, query: Query[ScoreQuery]) -> dict[str, A
 )
 def bulletin_list(request: HttpRequest, filters: Query[BulletinListQuery]) -> dict[str, Any]:
     qs = selectors.bulletin_list(actor=request.user, state=filters.state or "")
-    rows, count = page_of(qs, filters.page, filters.page_size)
-    return {
-        "count": count,
-        "page": filters.page,
-        "page_size": filters.page_size,
-        "items": [_bulletin_summary(b) for b in rows],
-    }
+    return page_reply(qs, filters.page, filters.page_size, _bulletin_summary)
 
 
 @router.get(

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from xiaoneng.cases.schemas import ERRORS
-from xiaoneng.core.api import page_of
+from xiaoneng.core.api import page_reply
 from xiaoneng.core.errors import ValidationFailed
 from xiaoneng.org.auth import API_AUTH_REQUIRED
 
@@ -163,13 +163,7 @@ def _get(request: HttpRequest, number: str) -> SupervisionOrder:
 def order_list(request: HttpRequest, filters: Query[OrderListQuery]) -> dict[str, Any]:
     """Supervisors: the orders of their region subtree; other staff: their department's."""
     qs = selectors.order_list(actor=request.user, state=filters.state, overdue=filters.overdue)
-    rows, count = page_of(qs, filters.page, filters.page_size)
-    return {
-        "count": count,
-        "page": filters.page,
-        "page_size": filters.page_size,
-        "items": [_order(o) for o in rows],
-    }
+    return page_reply(qs, filters.page, filters.page_size, _order)
 
 
 @router.get("/orders/{number}", response={200: OrderOut, **ERRORS}, summary="督办单详情 / an order")
