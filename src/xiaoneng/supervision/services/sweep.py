@@ -149,8 +149,8 @@ def _who(
 #: arrays (timer, rule, subject type, subject id, region, case, department, staff, facts).
 _ALERT_INSERT = {
     "postgresql": (
-        "INSERT INTO {table} ({columns}) SELECT (e->>0)::integer, e->>1, e->>2, e->>3,"
-        " (e->>4)::integer, (e->>5)::integer, (e->>6)::integer, (e->>7)::integer, e->8,"
+        "INSERT INTO {table} ({columns}) SELECT (e->>0)::bigint, e->>1, e->>2, e->>3,"
+        " (e->>4)::bigint, (e->>5)::bigint, (e->>6)::bigint, (e->>7)::bigint, e->8,"
         " %s, %s, %s, %s, '', '', 1 FROM jsonb_array_elements(%s::jsonb) AS e"
         " ON CONFLICT DO NOTHING"
     ),

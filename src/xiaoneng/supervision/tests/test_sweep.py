@@ -112,6 +112,17 @@ def test_batches_cover_every_crossing_timer():
 
 
 @pytest.mark.django_db
+def test_a_timer_whose_id_is_past_two_to_the_31_still_alerts():
+    # ids are bigint (BigAutoField): the sweep's INSERT … SELECT must not narrow them
+    timer = start_timer()
+    big = 2**31 + 7
+    Timer.objects.filter(pk=timer.pk).update(id=big)
+    assert timer.due_at is not None
+    assert supervision_sweep(now=timer.due_at) == 1
+    assert Alert.objects.get().timer_id == big
+
+
+@pytest.mark.django_db
 def test_pages_mixing_alerted_and_new_timers_raise_only_the_missing_alerts():
     early = [start_timer(f"e{i}") for i in range(3)]
     assert early[0].due_at is not None
