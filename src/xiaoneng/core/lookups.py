@@ -5,8 +5,8 @@ the list, and Django and psycopg compile, split and quote it value by value (a 5
 look-up of the supervision sweep spent more time there than in the database). On PostgreSQL
 ``any`` sends the whole list as one array parameter, ``= ANY(%s)``: the same plan (an index
 scan for each value, or a hash), a short statement. Other databases fall back to ``IN``
-(SQLite binds each value natively, cheaply). Registered on every field (and
-foreign key) by
+(SQLite binds each value natively, cheaply). Registered on integer and text
+fields and foreign keys by
 :class:`xiaoneng.core.apps.CoreConfig`.
 """
 

@@ -63,16 +63,17 @@ class Alert(models.Model):
     escalated order…) exist once per ``(rule, subject_type, subject_id)``. Both guarantees
     are database constraints, so a rerun or a second worker never duplicates an alert.
 
-    No foreign key of an alert row raised by the sweep is checked again by the database
-    (``db_constraint=False``): the sweep copies ``timer`` and the snapshot of who answered
-    for it — ``region``, ``case``, ``department``, ``staff`` — from the rows it has just
-    read in the same transaction, and those rows keep their own constraints; timers are
-    never deleted (they end as done), and Django's ``CASCADE`` / ``PROTECT`` / ``SET_NULL``
-    still act when a referenced row is deleted through the ORM. A 1 % sweep over 1,000,000
-    timers raises 10,000 alerts in one transaction, and each checked key cost 6–13 ms per
-    1,000 rows at COMMIT (a ``FOR KEY SHARE`` lock on each referenced row;
-    bench/supervision.py). The keys set by people (``explained_by``, ``handled_by``,
-    ``escalated_from``) are checked.
+    The keys every alert is written with — ``timer``, ``region``, ``case``, ``department``,
+    ``staff`` and ``sweep`` — are not checked again by the database (``db_constraint=False``):
+    their values come from rows the writer has just read in the same transaction (the
+    timer, the case and its tasks, which keep their own constraints; the sweep run it has
+    just created), timers and sweep runs are never deleted, and Django's ``CASCADE`` /
+    ``PROTECT`` / ``SET_NULL`` still act when a referenced row is deleted through the ORM.
+    A 1 % sweep over 1,000,000 timers raises 10,000 alerts in one transaction, and each
+    checked key cost 6–13 ms per 1,000 rows at COMMIT (a ``FOR KEY SHARE`` lock on each
+    referenced row; bench/supervision.py). The keys written later, when an alert is
+    explained, handled or escalated (``explained_by``, ``handled_by``, ``escalated_from``),
+    are checked; they are not indexed (nothing looks alerts up by them).
     """
 
     timer = models.ForeignKey(
@@ -94,7 +95,7 @@ class Alert(models.Model):
         verbose_name=_("区划"),
         on_delete=models.PROTECT,
         related_name="+",
-        db_constraint=False,  # a snapshot: see the class docstring
+        db_constraint=False,  # see the class docstring
     )
     case = models.ForeignKey(
         "cases.Case",
@@ -103,7 +104,7 @@ class Alert(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="+",
-        db_constraint=False,  # a snapshot: see the class docstring
+        db_constraint=False,  # see the class docstring
     )
     department = models.ForeignKey(
         "org.Department",
@@ -113,7 +114,7 @@ class Alert(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,  # (department, state) serves the look-ups by department
-        db_constraint=False,  # a snapshot: see the class docstring
+        db_constraint=False,  # see the class docstring
     )
     staff = models.ForeignKey(
         "org.Staff",
@@ -122,7 +123,7 @@ class Alert(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        db_constraint=False,  # a snapshot: see the class docstring
+        db_constraint=False,  # see the class docstring
     )
     facts = models.JSONField(_("事实"), default=dict, blank=True)
     raised_at = models.DateTimeField(_("产生时间"))
@@ -137,7 +138,7 @@ class Alert(models.Model):
         on_delete=models.SET_NULL,
         related_name="alerts",
         db_index=False,  # never filtered on (the sweep counts what it inserts)
-        db_constraint=False,  # a snapshot: see the class docstring
+        db_constraint=False,  # see the class docstring
     )
     explanation = models.TextField(_("情况说明"), blank=True)
     explained_by = models.ForeignKey(
