@@ -10,7 +10,7 @@ import datetime as dt
 import logging
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from django.db import connection, transaction
@@ -33,7 +33,9 @@ __all__ = [
     "RateLimited",
     "message_mark_read",
     "notify_message_add",
+    "notify_messages_add",
     "notify_send",
+    "notify_send_many",
     "verification_code_issue",
     "verification_code_purge",
     "verification_code_verify",
@@ -112,9 +114,11 @@ def _store(messages: list[Message], deliveries: list[Delivery]) -> None:
         return
     if len(rows) > 1:
         try:
-            with transaction.atomic():
-                for row in rows:
-                    row.save(force_insert=True)
+            with transaction.atomic():  # (one INSERT per table)
+                if messages:
+                    Message.objects.bulk_create(messages)
+                if deliveries:
+                    Delivery.objects.bulk_create(deliveries)
             return
         except Exception:
             logger.warning("notify rows could not be saved together; saving them one by one")
@@ -155,6 +159,24 @@ def notify_message_add(
     return message
 
 
+def notify_messages_add(*, messages: Iterable[Mapping[str, Any]]) -> list[Message]:
+    """:func:`notify_message_add` for many messages (each a mapping of its arguments): one
+    INSERT in the caller's transaction, whatever their number."""
+    rows = [
+        _message(
+            user_id=m["user_id"],
+            kind=m["kind"],
+            subject=str(m["subject"]),
+            body=str(m["body"]),
+            link=m.get("link", ""),
+        )
+        for m in messages
+    ]
+    if rows:
+        Message.objects.bulk_create(rows)
+    return rows
+
+
 def notify_send(
     *,
     user_id: int | None = None,
@@ -171,10 +193,56 @@ def notify_send(
     and the delivery records are stored in one transaction after the sends. Failures are
     logged and recorded in :class:`~xiaoneng.notify.models.Delivery`, never raised.
     """
-    subject = str(subject)
-    body = str(body)
     messages: list[Message] = []
     deliveries: list[Delivery] = []
+    _prepare(
+        messages,
+        deliveries,
+        user_id=user_id,
+        mobile=mobile,
+        kind=kind,
+        subject=str(subject),
+        body=str(body),
+        link=link,
+        email=email,
+    )
+    _store(messages, deliveries)
+
+
+def notify_send_many(*, notices: Iterable[Mapping[str, Any]]) -> None:
+    """:func:`notify_send` for several notices (each a mapping of its arguments): each is
+    sent as it would be alone, and all their messages and delivery records are stored
+    together (one INSERT per table). For a writer with many notices after one commit."""
+    messages: list[Message] = []
+    deliveries: list[Delivery] = []
+    for notice in notices:
+        _prepare(
+            messages,
+            deliveries,
+            user_id=notice.get("user_id"),
+            mobile=notice.get("mobile"),
+            kind=notice["kind"],
+            subject=str(notice["subject"]),
+            body=str(notice["body"]),
+            link=notice.get("link", ""),
+            email=notice.get("email"),
+        )
+    _store(messages, deliveries)
+
+
+def _prepare(
+    messages: list[Message],
+    deliveries: list[Delivery],
+    *,
+    user_id: int | None,
+    mobile: str | None,
+    kind: str,
+    subject: str,
+    body: str,
+    link: str,
+    email: str | None,
+) -> None:
+    """Send one notice's SMS and e-mail; add its unsaved message and delivery records."""
     if user_id is not None:
         messages.append(_message(user_id=user_id, kind=kind, subject=subject, body=body, link=link))
     if mobile:
@@ -196,7 +264,6 @@ def notify_send(
                 send=lambda b: b.send_email(email, subject, body),
             )
         )
-    _store(messages, deliveries)
 
 
 @transaction.atomic

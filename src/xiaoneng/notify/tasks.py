@@ -7,6 +7,8 @@ stays out of the request; in the embedded default Celery runs it eagerly, in-pro
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
 
 from . import services
@@ -32,6 +34,13 @@ def notify_deliver(
         link=link,
         email=email,
     )
+
+
+@shared_task(name="xiaoneng.notify.tasks.notify_deliver_many", ignore_result=True)
+def notify_deliver_many(*, notices: list[dict[str, Any]]) -> None:
+    """Several notices in one task (a writer with many after one commit): each notice a
+    dict of :func:`notify_deliver`'s arguments."""
+    services.notify_send_many(notices=notices)
 
 
 @shared_task(name="xiaoneng.notify.tasks.verification_code_purge", soft_time_limit=240)

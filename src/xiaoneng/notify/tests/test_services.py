@@ -7,7 +7,9 @@ import re
 
 import pytest
 import time_machine
+from django.db import connection, transaction
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
 from xiaoneng.core.errors import NotFound, ValidationFailed
 from xiaoneng.notify import backends
@@ -16,12 +18,14 @@ from xiaoneng.notify.selectors import message_list, message_unread_count
 from xiaoneng.notify.services import (
     RateLimited,
     message_mark_read,
+    notify_messages_add,
     notify_send,
+    notify_send_many,
     verification_code_issue,
     verification_code_purge,
     verification_code_verify,
 )
-from xiaoneng.notify.tasks import notify_deliver
+from xiaoneng.notify.tasks import notify_deliver, notify_deliver_many
 from xiaoneng.notify.tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -120,6 +124,64 @@ def test_email_goes_through_the_backend_with_a_masked_log():
         ("email", "zhang@example.cn", "主题", "正文")
     ]
     assert Delivery.objects.get().recipient_masked == "z***@example.cn"
+
+
+def test_many_in_site_messages_are_one_insert_and_commit_or_roll_back_with_the_caller():
+    alice = factories.user("many-alice")
+    bob = factories.user("many-bob")
+    items = [
+        {"user_id": u.pk, "kind": "k", "subject": f"第{i}条", "body": "正文", "link": f"/m/{i}/"}
+        for i, u in enumerate([alice, bob, alice])
+    ]
+
+    with transaction.atomic():
+        notify_messages_add(messages=items)
+        transaction.set_rollback(True)
+    assert Message.objects.count() == 0
+
+    with CaptureQueriesContext(connection) as queries:
+        notify_messages_add(messages=items * 20)
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["INSERT"]
+    assert [m.subject for m in message_list(user=alice)][:2] == ["第2条", "第0条"]
+    assert message_unread_count(user=alice) == 40
+    assert message_unread_count(user=bob) == 20
+    assert not backends.outbox
+
+
+def test_several_notices_are_each_sent_and_stored_together():
+    user = factories.user("u-many")
+    notices = [
+        {"user_id": user.pk, "mobile": MOBILE, "kind": "k", "subject": "一", "body": "甲"},
+        {"mobile": "13900139000", "kind": "k", "subject": "二", "body": "乙"},
+        {"user_id": user.pk, "kind": "k", "subject": "三", "body": "丙", "link": "/3/"},
+    ]
+
+    with CaptureQueriesContext(connection) as queries:
+        notify_deliver_many.delay(notices=notices)
+
+    assert [(i.to, i.text) for i in backends.outbox] == [
+        (MOBILE, "一：甲"),
+        ("13900139000", "二：乙"),
+    ]
+    assert sorted(Message.objects.values_list("subject", "link")) == [("一", ""), ("三", "/3/")]
+    assert sorted(Delivery.objects.values_list("recipient_masked", "status")) == [
+        ("138****8000", "sent"),
+        ("139****9000", "sent"),
+    ]
+    inserts = [q for q in queries.captured_queries if q["sql"].startswith("INSERT")]
+    assert len(inserts) == 2  # one per table, however many notices
+
+
+@override_settings(XN_NOTIFY_BACKEND="xiaoneng.notify.backends.FailingBackend")
+def test_several_notices_with_a_failing_backend_are_each_recorded_as_failed():
+    notify_send_many(
+        notices=[
+            {"mobile": MOBILE, "kind": "k", "subject": "s", "body": "b"},
+            {"mobile": "13900139000", "kind": "k", "subject": "s", "body": "b"},
+        ]
+    )
+
+    assert list(Delivery.objects.values_list("status", "attempts")) == [("failed", 3)] * 2
 
 
 def test_mark_read_is_own_messages_only_and_idempotent():

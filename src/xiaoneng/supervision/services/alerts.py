@@ -7,9 +7,11 @@ answers to the case's department.
 Notification (:func:`alerts_notify_pending`): each alert once, to its responsible person
 and the head of the responsible department (the head only when there is no person), as an
 in-site message and an SMS; ``notified_at`` marks it done in the same transaction that
-records the ``supervision.alert_notified`` events, the messages go out after the commit.
-Run every minute (``tasks.alerts_notify``) and right after each sweep (an audit subscriber
-of ``supervision.sweep``).
+records the ``supervision.alert_notified`` events and writes the in-site messages, the SMS
+go out after the commit. A batch costs the same statements whatever its size (bulk reads
+and writes; the texts translated once per batch). Run every minute
+(``tasks.alerts_notify``) and right after each sweep (an audit subscriber of
+``supervision.sweep``).
 
 Handling: :func:`alert_explain` (the responsible department's written explanation) and
 :func:`alert_confirm` / :func:`alert_dismiss` (a supervisor of the region, with the reason
@@ -19,8 +21,9 @@ and writes its audit event in the same transaction.
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,7 +43,9 @@ from xiaoneng.core.errors import (
     ValidationFailed,
 )
 from xiaoneng.core.locking import row_lock, version_check
-from xiaoneng.org.models import Department, Staff
+from xiaoneng.notify.services import notify_messages_add
+from xiaoneng.notify.tasks import notify_deliver_many
+from xiaoneng.org.models import Department, Region, Staff
 from xiaoneng.org.selectors import actor_scope
 
 from ..models import Alert, AlertLevel, AlertState
@@ -78,7 +83,7 @@ ALERT_DISMISSED = "supervision.alert_dismissed"
 NOTIFY_SUBSCRIBER = "supervision.alerts_notify"
 
 TEXT_MAX_LENGTH = 2000
-NOTIFY_BATCH = 500
+NOTIFY_BATCH = 1000
 
 
 # --------------------------------------------------------------------------- responsibility
@@ -127,40 +132,119 @@ def alert_link(alert: Alert) -> str:
     return reverse("supervision:alert_detail", kwargs={"pk": alert.pk})
 
 
+def _alert_links() -> Callable[[int], str]:
+    """:func:`alert_link` by alert id, with one ``reverse`` for any number of alerts."""
+    marker = "987654321"
+    head, found, tail = reverse("supervision:alert_detail", kwargs={"pk": marker}).rpartition(
+        marker
+    )
+    if not found:  # (cannot happen with the URL pattern; stay correct if it changes)
+        return lambda pk: reverse("supervision:alert_detail", kwargs={"pk": pk})
+    return lambda pk: f"{head}{pk}{tail}"
+
+
+class _Texts:
+    """What an alert's message says apart from the alert itself, translated once (the
+    notifier writes hundreds of messages per batch, in one language)."""
+
+    def __init__(self, event: str) -> None:
+        self.event = event
+        self.body = _(
+            "%(event)s：%(object)s，%(rule)s。责任部门：%(department)s；责任人：%(person)s；"
+            "产生时间：%(time)s。"
+        )
+        self.unknown = _("未确定")
+        self._titles: dict[tuple[str, str], str] = {}
+        self._rules: dict[str, str] = {}
+        self._times: dict[Any, str] = {}
+
+    def rule(self, code: str) -> str:
+        label = self._rules.get(code)
+        if label is None:
+            label = self._rules[code] = rule_label(code)
+        return label
+
+    def title(self, level: str, rule: str) -> str:
+        title = self._titles.get((level, rule))
+        if title is None:
+            title = self._titles[(level, rule)] = _("【%(level)s】%(rule)s") % {
+                "level": str(AlertLevel(level).label),
+                "rule": self.rule(rule),
+            }
+        return title
+
+    def time(self, at: Any) -> str:
+        text = self._times.get(at)
+        if text is None:
+            text = self._times[at] = timezone.localtime(at).strftime("%Y-%m-%d %H:%M")
+        return text
+
+    def message(self, alert: Alert, subject: str, department: str, person: str) -> tuple[str, str]:
+        """Subject and body of an alert's message."""
+        body = self.body % {
+            "event": self.event,
+            "object": subject,
+            "rule": self.rule(alert.rule),
+            "department": department or self.unknown,
+            "person": person or self.unknown,
+            "time": self.time(alert.raised_at),
+        }
+        return self.title(alert.level, alert.rule), body
+
+
 def _message(
     alert: Alert, subject: str, department: str, person: str, event: str
 ) -> tuple[str, str]:
     """Subject and body of an alert's message (``event``: what happened to the alert)."""
-    level = str(AlertLevel(alert.level).label)
-    title = _("【%(level)s】%(rule)s") % {"level": level, "rule": rule_label(alert.rule)}
-    body = _(
-        "%(event)s：%(object)s，%(rule)s。责任部门：%(department)s；责任人：%(person)s；"
-        "产生时间：%(time)s。"
-    ) % {
-        "event": event,
-        "object": subject,
-        "rule": rule_label(alert.rule),
-        "department": department or _("未确定"),
-        "person": person or _("未确定"),
-        "time": timezone.localtime(alert.raised_at).strftime("%Y-%m-%d %H:%M"),
-    }
-    return title, body
+    return _Texts(event).message(alert, subject, department, person)
+
+
+#: The columns the notifier reads of an alert (and the kind of its timer, for the label).
+_NOTIFY_FIELDS = (
+    "rule",
+    "level",
+    "subject_type",
+    "subject_id",
+    "region",
+    "case",
+    "department",
+    "staff",
+    "timer",
+    "timer__kind",
+    "raised_at",
+)
+#: SMS per delivery task queued after a batch commits.
+SMS_PER_TASK = 100
 
 
 def _notify_batch(limit: int) -> int:
     with transaction.atomic():
-        alerts = list(
+        # Lock the batch (a subquery on the alert table alone, oldest first in the order of
+        # the pending alerts' index: a sweep raises thousands at the same instant, and
+        # sorting them by id too would read every pending row for each batch), and read
+        # what the messages need of those rows.
+        batch = (
             Alert.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("region", "timer")
             .filter(notified_at__isnull=True)
-            .order_by("raised_at", "pk")[:limit]
+            .order_by("raised_at")
+            .values("pk")[:limit]
+        )
+        alerts = list(
+            Alert.objects.filter(pk__in=batch)
+            .select_related("timer")
+            .only(*_NOTIFY_FIELDS)
+            .order_by("raised_at", "pk")
         )
         if not alerts:
             return 0
+        ids = [a.pk for a in alerts]
         now = timezone.now()
         before = {a.pk: (a.case_id, a.department_id, a.staff_id) for a in alerts}
         _assign_responsibility(alerts)
         assigned = [a for a in alerts if (a.case_id, a.department_id, a.staff_id) != before[a.pk]]
+        regions = dict(
+            Region.objects.filter(pk__in={a.region_id for a in alerts}).values_list("pk", "code")
+        )
         departments = {
             pk: (name, head_id)
             for pk, name, head_id in Department.objects.filter(
@@ -175,40 +259,51 @@ def _notify_batch(limit: int) -> int:
                 "pk", "user__full_name"
             )
         )
-        subjects = alert_subjects(alerts)
-        sends: list[dict[str, Any]] = []
+        told_of = {a.pk: [pk for pk in _recipients(a, heads) if pk in people] for a in alerts}
+        subjects = alert_subjects(a for a in alerts if told_of[a.pk])
+        texts = _Texts(_("监察预警"))
+        link_of = _alert_links()
+        object_type = Alert._meta.label_lower
+        messages: list[dict[str, Any]] = []
+        sms: list[dict[str, Any]] = []
         records: list[dict[str, Any]] = []
+        nobody: list[int] = []
         for a in alerts:
             a.notified_at = now
-            told = [pk for pk in _recipients(a, heads) if pk in people]
-            department = departments.get(a.department_id or 0, ("", None))[0]
-            title, body = _message(
-                a,
-                subjects[a.pk].label,
-                department,
-                names.get(a.staff_id or 0, ""),
-                _("监察预警"),
-            )
-            link = alert_link(a)
-            for pk in told:
-                sends.append(
-                    {
-                        "user_id": people[pk].user_id,
-                        "mobile": people[pk].mobile or None,
-                        "kind": f"supervision.alert.{a.level}",
-                        "subject": title,
-                        "body": body,
-                        "link": link,
-                    }
+            told = told_of[a.pk]
+            if told:
+                title, body = texts.message(
+                    a,
+                    subjects[a.pk].label,
+                    departments.get(a.department_id or 0, ("", None))[0],
+                    names.get(a.staff_id or 0, ""),
                 )
-            if not told:
-                logger.warning("alert %s has nobody to tell (no department or head)", a.pk)
+                kind = f"supervision.alert.{a.level}"
+                link = link_of(a.pk)
+                for pk in told:
+                    person = people[pk]
+                    messages.append(
+                        {
+                            "user_id": person.user_id,
+                            "kind": kind,
+                            "subject": title,
+                            "body": body,
+                            "link": link,
+                        }
+                    )
+                    if person.mobile:
+                        sms.append(
+                            {"mobile": person.mobile, "kind": kind, "subject": title, "body": body}
+                        )
+            else:
+                nobody.append(a.pk)
             records.append(
                 {
                     "actor": None,
                     "action": ALERT_NOTIFIED,
-                    "obj": a,
-                    "region_code": a.region.code,
+                    "object_type": object_type,
+                    "object_id": a.pk,
+                    "region_code": regions.get(a.region_id, ""),
                     "department_id": a.department_id,
                     "payload": {
                         "recipients": told,
@@ -218,24 +313,40 @@ def _notify_batch(limit: int) -> int:
                     },
                 }
             )
-        Alert.objects.filter(pk__in=list(before)).update(notified_at=now)
+        if nobody:
+            logger.warning(
+                "%d alerts have nobody to tell (no department or head): %s%s",
+                len(nobody),
+                ", ".join(map(str, nobody[:20])),
+                " …" if len(nobody) > 20 else "",
+            )
+        Alert.objects.filter(pk__in=ids).update(notified_at=now)
         if assigned:  # (bulk_update builds a CASE per row: only for the rows that changed)
             Alert.objects.bulk_update(assigned, ["department"])
         audit_record_many(records=records)
-        for kwargs in sends:
-            notify_after_commit(**kwargs)
+        # The in-site messages commit with ``notified_at``; the SMS go out after the commit,
+        # a task per SMS_PER_TASK (a broker that refuses one task loses only its SMS).
+        notify_messages_add(messages=messages)
+        for start in range(0, len(sms), SMS_PER_TASK):
+            transaction.on_commit(
+                functools.partial(
+                    notify_deliver_many.delay, notices=sms[start : start + SMS_PER_TASK]
+                ),
+                robust=True,
+            )
     return len(alerts)
 
 
-def alerts_notify_pending(*, limit: int = NOTIFY_BATCH, max_batches: int = 8) -> int:
+def alerts_notify_pending(*, limit: int = NOTIFY_BATCH, max_batches: int = 4) -> int:
     """Tell each alert not yet notified to its responsible person and department head, once.
 
     Batches of ``limit`` alerts, oldest first, each in its own transaction; rows another
     worker is notifying are skipped (``SKIP LOCKED`` on PostgreSQL; SQLite serialises
     writers), so no alert is sent twice. At most ``max_batches`` batches per call (some
     4,000 alerts, well inside the task's 50 s limit); the next run takes the rest. The
-    notices go out after each batch commits: a crash between the commit and the sends
-    loses them rather than sending twice. Returns how many alerts were marked notified.
+    in-site messages commit with the batch; the SMS are queued after each batch commits
+    (tasks of ``SMS_PER_TASK``): a crash between the commit and the queueing loses them
+    rather than sending twice. Returns how many alerts were marked notified.
     """
     total = 0
     for _batch in range(max_batches):

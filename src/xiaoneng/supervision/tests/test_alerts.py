@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
 
 from xiaoneng.audit.models import AuditEvent
 from xiaoneng.cases import services as case_services
@@ -27,7 +28,8 @@ from xiaoneng.core.errors import (
     PermissionDenied,
     ValidationFailed,
 )
-from xiaoneng.notify.models import Message
+from xiaoneng.notify import backends
+from xiaoneng.notify.models import Delivery, Message
 from xiaoneng.org.models import Department, Region, Role, Staff
 from xiaoneng.org.tests import factories as org
 from xiaoneng.supervision import tasks
@@ -278,6 +280,50 @@ def test_an_alert_that_names_only_a_case_goes_to_the_cases_department(
     [(_subject, body, _link)] = inbox(w.head)
     assert body.startswith(f"监察预警：办件 {case.number}，")
     assert "责任人：未确定" in body
+
+
+@pytest.mark.django_db
+def test_messages_commit_with_the_mark_and_the_sms_follow_with_bounded_statements(
+    clock, django_capture_on_commit_callbacks
+):
+    g = land()
+    for person, number in ((g.east_clerk, "13800138011"), (g.east_head, "13800138012")):
+        person.user.mobile = number
+        person.user.save(update_fields=["mobile"])
+    backends.outbox.clear()
+
+    def notify(n: int) -> tuple[int, int]:
+        """Notify n new alerts; how many statements that took, how many callbacks queued."""
+        for i in range(n):
+            make_alert(g.east_dept, staff=g.east_clerk, subject_id=f"n{n}-{i}", notified_at=None)
+        with django_capture_on_commit_callbacks() as callbacks:
+            with CaptureQueriesContext(connection) as queries:
+                assert services.alerts_notify_pending() == n
+            # The in-site messages are written with the mark; the SMS wait for the commit.
+            assert len(inbox(g.east_clerk)) == len(inbox(g.east_head)) == sent + n
+            assert len(backends.outbox) == 2 * sent
+        for callback in callbacks:
+            callback()
+        return len(queries), len(callbacks)
+
+    sent = 0
+    few = notify(3)
+    sent = 3
+    many = notify(60)
+    assert few[0] == many[0]  # the same statements for 3 alerts and for 60
+    assert (few[1], many[1]) == (1, 2)  # the SMS go in tasks of 100
+
+    subject, body, link = inbox(g.east_clerk)[-1]
+    assert link == f"/staff/supervision/alerts/{Alert.objects.latest('pk').pk}/"
+    assert "责任人：" + g.east_clerk.user.full_name in body
+    sms = [(item.to, item.text) for item in backends.outbox]
+    assert len(sms) == 126
+    assert sms[-2:] == [
+        ("13800138011", f"{subject}：{body}"),
+        ("13800138012", f"{subject}：{body}"),
+    ]
+    assert Delivery.objects.filter(status="sent").count() == 126
+    assert not Alert.objects.filter(notified_at__isnull=True).exists()
 
 
 @pytest.mark.django_db(transaction=True)
