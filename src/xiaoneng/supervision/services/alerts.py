@@ -252,14 +252,14 @@ def _notify_batch(limit: int) -> int:
             ).values_list("pk", "name", "head_id")
         }
         heads = {pk: head for pk, (_name, head) in departments.items()}
-        wanted = {pk for a in alerts for pk in _recipients(a, heads)}
-        people = _people(wanted)
+        recipients = {a.pk: _recipients(a, heads) for a in alerts}
+        people = _people({pk for found in recipients.values() for pk in found})
         names = dict(
             Staff.objects.filter(pk__in={a.staff_id for a in alerts if a.staff_id}).values_list(
                 "pk", "user__full_name"
             )
         )
-        told_of = {a.pk: [pk for pk in _recipients(a, heads) if pk in people] for a in alerts}
+        told_of = {pk: [p for p in found if p in people] for pk, found in recipients.items()}
         subjects = alert_subjects(a for a in alerts if told_of[a.pk])
         texts = _Texts(_("监察预警"))
         link_of = _alert_links()
