@@ -137,9 +137,14 @@ def _store(messages: list[Message], deliveries: list[Delivery]) -> None:
                 logger.exception("could not record the %s delivery of %s", row.channel, row.kind)
 
 
-def _message(*, user_id: int, kind: str, subject: str, body: str, link: str) -> Message:
+def _message(*, user_id: int, kind: str, subject: Any, body: Any, link: str = "") -> Message:
+    """The unsaved in-site message (``subject`` and ``body`` may be lazy translations)."""
     return Message(
-        recipient_id=user_id, kind=kind[:64], subject=subject[:200], body=body, link=link[:500]
+        recipient_id=user_id,
+        kind=kind[:64],
+        subject=str(subject)[:200],
+        body=str(body),
+        link=link[:500],
     )
 
 
@@ -154,7 +159,7 @@ def notify_message_add(
     it is one autocommitted INSERT. Sends nothing; SMS and e-mail go through
     :func:`notify_send` after the commit.
     """
-    message = _message(user_id=user_id, kind=kind, subject=str(subject), body=str(body), link=link)
+    message = _message(user_id=user_id, kind=kind, subject=subject, body=body, link=link)
     message.save(force_insert=True)
     return message
 
@@ -162,16 +167,7 @@ def notify_message_add(
 def notify_messages_add(*, messages: Iterable[Mapping[str, Any]]) -> list[Message]:
     """:func:`notify_message_add` for many messages (each a mapping of its arguments): one
     INSERT in the caller's transaction, whatever their number."""
-    rows = [
-        _message(
-            user_id=m["user_id"],
-            kind=m["kind"],
-            subject=str(m["subject"]),
-            body=str(m["body"]),
-            link=m.get("link", ""),
-        )
-        for m in messages
-    ]
+    rows = [_message(**m) for m in messages]
     if rows:
         Message.objects.bulk_create(rows)
     return rows
@@ -193,20 +189,19 @@ def notify_send(
     and the delivery records are stored in one transaction after the sends. Failures are
     logged and recorded in :class:`~xiaoneng.notify.models.Delivery`, never raised.
     """
-    messages: list[Message] = []
-    deliveries: list[Delivery] = []
-    _prepare(
-        messages,
-        deliveries,
-        user_id=user_id,
-        mobile=mobile,
-        kind=kind,
-        subject=str(subject),
-        body=str(body),
-        link=link,
-        email=email,
+    notify_send_many(
+        notices=[
+            {
+                "user_id": user_id,
+                "mobile": mobile,
+                "kind": kind,
+                "subject": subject,
+                "body": body,
+                "link": link,
+                "email": email,
+            }
+        ]
     )
-    _store(messages, deliveries)
 
 
 def notify_send_many(*, notices: Iterable[Mapping[str, Any]]) -> None:
@@ -216,17 +211,7 @@ def notify_send_many(*, notices: Iterable[Mapping[str, Any]]) -> None:
     messages: list[Message] = []
     deliveries: list[Delivery] = []
     for notice in notices:
-        _prepare(
-            messages,
-            deliveries,
-            user_id=notice.get("user_id"),
-            mobile=notice.get("mobile"),
-            kind=notice["kind"],
-            subject=str(notice["subject"]),
-            body=str(notice["body"]),
-            link=notice.get("link", ""),
-            email=notice.get("email"),
-        )
+        _prepare(messages, deliveries, **notice)
     _store(messages, deliveries)
 
 
@@ -234,15 +219,16 @@ def _prepare(
     messages: list[Message],
     deliveries: list[Delivery],
     *,
-    user_id: int | None,
-    mobile: str | None,
+    user_id: int | None = None,
+    mobile: str | None = None,
     kind: str,
-    subject: str,
-    body: str,
-    link: str,
-    email: str | None,
+    subject: Any,
+    body: Any,
+    link: str = "",
+    email: str | None = None,
 ) -> None:
     """Send one notice's SMS and e-mail; add its unsaved message and delivery records."""
+    subject, body = str(subject), str(body)
     if user_id is not None:
         messages.append(_message(user_id=user_id, kind=kind, subject=subject, body=body, link=link))
     if mobile:
