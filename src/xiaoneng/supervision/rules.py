@@ -33,6 +33,9 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from xiaoneng.cases import rules as case_rules
+from xiaoneng.cases.rules import CASE_SUBJECT as CASE_SUBJECT  # the cases app names them
+from xiaoneng.cases.rules import SPECIAL_SUBJECT as SPECIAL_SUBJECT
+from xiaoneng.cases.rules import TASK_SUBJECT as TASK_SUBJECT
 from xiaoneng.clock import WorkCalendar
 
 from .models import AlertLevel
@@ -80,9 +83,6 @@ TIMER_ORDER = "supervision.order"
 #: Timer kind of an ordered rectification's deadline (责令限期整改, the accountability area).
 TIMER_RECTIFICATION = "accountability_rectification"
 
-CASE_SUBJECT = "cases.case"
-TASK_SUBJECT = "cases.casetask"
-SPECIAL_SUBJECT = "cases.specialprocedurerecord"
 #: A supervision order (its reply timer has the same name as its kind).
 ORDER_SUBJECT = TIMER_ORDER
 FEE_SUBJECT = "cases.casefee"
