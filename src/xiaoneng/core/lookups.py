@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
-from django.db.models import AutoField, ForeignObject, IntegerField, lookups
+from django.db.models import ForeignObject, IntegerField, lookups
 from django.db.models.fields.related_lookups import RelatedIn
 
 __all__ = ["AnyOf", "RelatedAnyOf"]
@@ -27,6 +27,8 @@ class _AnyArray:
     lookup_name = "any"
     lhs: Any
     rhs: Any
+    #: set by ``get_prep_lookup`` (Django calls it once, when the lookup is built)
+    plain_ints = False
 
     def _plain_ints(self) -> bool:
         """Whether the values are ``int`` ids for an integer column: they need no preparing
@@ -36,13 +38,14 @@ class _AnyArray:
         if isinstance(field, ForeignObject):
             field = field.target_field
         return (
-            isinstance(field, IntegerField | AutoField)
+            isinstance(field, IntegerField)  # AutoField is one
             and isinstance(self.rhs, list | tuple | set | frozenset)
             and all(type(value) is int for value in self.rhs)
         )
 
     def get_prep_lookup(self) -> Any:
-        if self._plain_ints():
+        self.plain_ints = self._plain_ints()
+        if self.plain_ints:
             return list(self.rhs)
         return super().get_prep_lookup()  # type: ignore[misc]
 
@@ -53,7 +56,7 @@ class _AnyArray:
         if not values:
             raise EmptyResultSet
         lhs, lhs_params = self.process_lhs(compiler, connection)  # type: ignore[attr-defined]
-        if not self._plain_ints():
+        if not self.plain_ints:
             _sql, values = self.batch_process_rhs(compiler, connection, values)  # type: ignore[attr-defined]
         return f"{lhs} = ANY(%s)", (*lhs_params, list(values))
 
