@@ -7,13 +7,12 @@ handling and scope tests create alert rows directly (they are about handling, no
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db import connection, connections
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from xiaoneng.audit.models import AuditEvent
@@ -37,6 +36,8 @@ from xiaoneng.supervision.models import Alert, AlertState
 from xiaoneng.supervision.selectors import alerts as selectors
 from xiaoneng.supervision.services import alerts as services
 from xiaoneng.supervision.services import supervision_sweep
+
+from .concurrency import run_together
 
 CST = ZoneInfo("Asia/Shanghai")
 START = dt.datetime(2026, 3, 2, 10, 0, tzinfo=CST)  # a Monday
@@ -333,21 +334,7 @@ def test_two_concurrent_notifiers_tell_each_alert_once():
     g = land()
     for i in range(60):
         make_alert(g.east_dept, staff=g.east_clerk, subject_id=f"c{i}", notified_at=None)
-    barrier = threading.Barrier(2)
-    done: list[int] = []
-
-    def notify() -> None:
-        try:
-            barrier.wait()
-            done.append(services.alerts_notify_pending(limit=10))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=notify) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    done = run_together(2, lambda: services.alerts_notify_pending(limit=10))
     assert sum(done) == 60
     assert len(inbox(g.east_clerk)) == 60
     assert len(inbox(g.east_head)) == 60

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db import connection, connections
+from django.db import connection
 
 from xiaoneng import cli
 from xiaoneng.audit.models import AuditEvent
@@ -18,6 +17,8 @@ from xiaoneng.deadlines.models import Timer, TimerStatus
 from xiaoneng.org.tests.factories import region
 from xiaoneng.supervision.models import Alert, SweepRun
 from xiaoneng.supervision.services import supervision_sweep
+
+from .concurrency import run_together
 
 CST = ZoneInfo("Asia/Shanghai")
 START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=CST)
@@ -162,21 +163,7 @@ def test_two_concurrent_sweeps_raise_each_alert_once():
     timers = [start_timer(str(i)) for i in range(50)]
     due = timers[0].due_at
     assert due is not None
-    barrier = threading.Barrier(2)
-    raised: list[int] = []
-
-    def sweep() -> None:
-        try:
-            barrier.wait()
-            raised.append(supervision_sweep(now=due))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=sweep) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    raised = run_together(2, lambda: supervision_sweep(now=due))
     assert sorted(raised)[1] + sorted(raised)[0] == 50
     assert Alert.objects.filter(level="red").count() == 50
     assert Alert.objects.filter(level="yellow").count() == 0
