@@ -10,7 +10,6 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -19,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from xiaoneng.core.errors import FieldError, InvalidState, ValidationFailed
+from xiaoneng.core.views import download, paginate
 
 from . import selectors, services, transfer
 from .models import Item, ItemState
@@ -35,7 +35,7 @@ def item_list(request: HttpRequest) -> HttpResponse:
         state = ""
     query = request.GET.get("q", "").strip()
     items = selectors.item_list_for_staff(actor=request.user, state=state or None, query=query)
-    page = Paginator(items, 25).get_page(request.GET.get("page"))
+    page = paginate(request, items)
     return render(
         request,
         "catalog/item_list.html",
@@ -184,7 +184,5 @@ def catalog_export_download(request: HttpRequest) -> HttpResponse:
         if fmt == "json"
         else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    response = HttpResponse(content, content_type=content_type)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="catalog-{stamp}.{fmt}"'
-    return response
+    return download(content, f"catalog-{stamp}.{fmt}", content_type)

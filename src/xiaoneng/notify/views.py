@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+
+from xiaoneng.core.views import paginate
 
 from . import selectors, services
 
@@ -18,7 +19,7 @@ PAGE_SIZE = 20
 def message_list_view(request: HttpRequest) -> HttpResponse:
     unread_only = request.GET.get("unread") == "1"
     messages = selectors.message_list(user=request.user, unread_only=unread_only)
-    page = Paginator(messages, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, messages, PAGE_SIZE)
     return render(
         request,
         "notify/messages.html",

@@ -6,7 +6,6 @@ Thin views: the catalog app's selectors do the searching; templates only show.
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
@@ -16,6 +15,7 @@ from xiaoneng.audit.selectors import audit_checkpoints_by_day
 from xiaoneng.cases import selectors as cases
 from xiaoneng.catalog import selectors as catalog
 from xiaoneng.core.errors import NotFound
+from xiaoneng.core.views import paginate
 from xiaoneng.deadlines.calendars import calendar_for_region
 
 from .forms import ItemSearchForm
@@ -47,7 +47,7 @@ def item_list(request: HttpRequest) -> HttpResponse:
             item_type=data.get("item_type") or None,
             region_code=None,
         )
-        page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+        page = paginate(request, items, PAGE_SIZE)
     context = {
         "section": "items",
         "form": form,

@@ -5,11 +5,12 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from xiaoneng.core.views import paginate
 
 from .navigation import nav_for_user
 from .selectors import audit_log, can_read_audit_log, staff_home
@@ -42,5 +43,5 @@ def audit_log_view(request: HttpRequest) -> HttpResponse:
         object_type=filters.get("object_type", ""),
         object_id=filters.get("object_id", ""),
     )
-    page = Paginator(events, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, events, AUDIT_PAGE_SIZE)
     return render(request, "web/audit_log.html", {"form": form, "page": page})
