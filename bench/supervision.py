@@ -292,7 +292,7 @@ def dashboard_figures(org: dict[str, Any], now: dt.datetime, label: str) -> None
 
 
 def main() -> None:
-    logging.disable(logging.WARNING)  # one "nobody to tell" line per alert otherwise
+    logging.disable(logging.WARNING)  # the notifier's "nobody to tell" lines
     old_name = connection.settings_dict["NAME"]
     test = connection.settings_dict.setdefault("TEST", {})
     if connection.vendor == "sqlite":
@@ -301,9 +301,6 @@ def main() -> None:
         test["NAME"] = f"bench_supervision_{old_name}"
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:
-        if PG and os.environ.get("XN_BENCH_JIT") == "off":  # as with jit = off in postgresql.conf
-            with connection.cursor() as cur:
-                cur.execute("SET jit = off")
         # The notification of new alerts subscribes to the sweep's event as a background
         # task (a worker in production; inline after commit with eager tasks): timed apart.
         audit_registry.unsubscribe(alert_services.NOTIFY_SUBSCRIBER)
@@ -311,7 +308,7 @@ def main() -> None:
             org = setup_org()
         print(
             f"supervision bench — {connection.vendor}, Python {platform.python_version()}, "
-            f"load {os.getloadavg()[0]:.1f}, JIT {os.environ.get('XN_BENCH_JIT', 'default')}"
+            f"load {os.getloadavg()[0]:.1f}"
         )
         t = time.perf_counter()
         seed(org)
