@@ -363,57 +363,9 @@ def _person(rng: random.Random, n: int) -> case_services.ApplicantInfo:
 # --------------------------------------------------------------------------- time
 
 
-class _Clock:
-    """Office time of the national calendar, in local time (Asia/Shanghai)."""
-
-    def __init__(self, calendar: WorkCalendar) -> None:
-        self.cal = calendar
-        self.tz = calendar.tzinfo
-
-    def at(self, day: dt.date, t: dt.time) -> dt.datetime:
-        return dt.datetime.combine(day, t, tzinfo=self.tz)
-
-    def opening(self, day: dt.date) -> dt.datetime:
-        return self.at(day, self.cal.office_open)
-
-    def closing(self, day: dt.date) -> dt.datetime:
-        return self.at(day, self.cal.office_close)
-
-    def snap(self, when: dt.datetime) -> dt.datetime:
-        """``when`` if it is office time, else the next opening."""
-        local = when.astimezone(self.tz)
-        day = local.date()
-        if self.cal.is_workday(day):
-            if local < self.opening(day):
-                return self.opening(day)
-            if local < self.closing(day):
-                return local
-        return self.opening(self.cal.next_workday(day))
-
-    def add(self, when: dt.datetime, minutes: float) -> dt.datetime:
-        """``minutes`` of office time after ``when``."""
-        t = self.snap(when)
-        left = max(0.0, minutes)
-        while True:
-            room = (self.closing(t.date()) - t).total_seconds() / 60
-            if left < room:
-                return t + dt.timedelta(minutes=left)
-            left -= room
-            t = self.opening(self.cal.next_workday(t.date()))
-
-    def between(self, start: dt.datetime, end: dt.datetime) -> float:
-        """Office minutes from ``start`` to ``end`` (0 when ``end`` is not later)."""
-        t = self.snap(start)
-        end = end.astimezone(self.tz)
-        total = 0.0
-        while t < end:
-            close = min(self.closing(t.date()), end)
-            total += max(0.0, (close - t).total_seconds() / 60)
-            t = self.snap(self.closing(t.date()))
-        return total
-
-    def minutes_per_day(self) -> float:
-        return float(self.cal.minutes_per_day)
+def _at(calendar: WorkCalendar, day: dt.date, t: dt.time) -> dt.datetime:
+    """``t`` o'clock on ``day`` in the calendar's time zone (Asia/Shanghai)."""
+    return dt.datetime.combine(day, t, tzinfo=calendar.tzinfo)
 
 
 # --------------------------------------------------------------------------- engine
@@ -446,11 +398,11 @@ class _Event:
 
 class _Engine:
     def __init__(
-        self, *, seed: int, mix: Mix, clock: _Clock, roster: _Roster, items: list[Item]
+        self, *, seed: int, mix: Mix, calendar: WorkCalendar, roster: _Roster, items: list[Item]
     ) -> None:
         self.seed = seed
         self.mix = mix
-        self.clock = clock
+        self.cal = calendar
         self.roster = roster
         self.items = items
         self.rng = random.Random(seed)  # noqa: S311 - a reproducible simulation, not secrets
@@ -460,7 +412,7 @@ class _Engine:
         self.stats: Counter[str] = Counter()
         self.refused: Counter[str] = Counter()
         self.count = 0
-        self.now = clock.opening(DEFAULT_START)
+        self.now = calendar.open_of(DEFAULT_START)
         self.absent_today: list[Staff] = []
         self.required: dict[int, list[tuple[str, int]]] = {
             item.pk: required_materials(item) for item in items
@@ -478,7 +430,10 @@ class _Engine:
         heapq.heappush(self.queue, _Event(when, self.seq, kind, case_id, data))
 
     def later(self, case_id: int, kind: str, minutes: float, **data: Any) -> None:
-        self.push(self.clock.add(self.now, minutes), kind, case_id, **data)
+        # whole office minutes (at least one: an event outside office hours waits for
+        # the next opening)
+        when = self.cal.add_working_minutes(self.now, max(1, round(minutes)))
+        self.push(when, kind, case_id, **data)
 
     # -- helpers
 
@@ -524,7 +479,7 @@ class _Engine:
                     self.stats["absences"] += 1
 
     def arrivals(self, day: dt.date, n: int) -> None:
-        open_, close = self.clock.opening(day), self.clock.closing(day)
+        open_, close = self.cal.open_of(day), self.cal.close_of(day)
         span = (close - open_).total_seconds() - 15 * 60
         times = sorted(open_ + dt.timedelta(seconds=self.rng.uniform(0, span)) for _ in range(n))
         for when in times:
@@ -553,7 +508,7 @@ class _Engine:
         case_services.cases_deemed_approval(now=now)
         supervision_services.supervision_sweep(now=now)
         self.stats["sweeps"] += 1
-        if now.astimezone(self.clock.tz).hour == 22:
+        if now.astimezone(self.cal.tzinfo).hour == 22:
             supervision_services.anomalies_sweep(now=now)
 
     def on_arrive(self, event: _Event) -> None:
@@ -603,11 +558,11 @@ class _Engine:
         rng = profile.rng
         if rng.random() < self.mix.late * 0.25:
             # the clerk forgets it: after 5 working days it counts as accepted (Art. 32)
-            minutes = self.clock.minutes_per_day() * rng.uniform(5.5, 7)
+            minutes = self.cal.minutes_per_day * rng.uniform(5.5, 7)
         elif case.channel == "window":
             minutes = rng.uniform(5, 40)
         else:
-            minutes = rng.uniform(15, self.clock.minutes_per_day() * 0.5)
+            minutes = rng.uniform(15, self.cal.minutes_per_day * 0.5)
         self.later(case.pk, "intake", minutes)
 
     def on_intake(self, event: _Event, case: Case, profile: _Profile) -> None:
@@ -645,7 +600,7 @@ class _Engine:
                 self.later(
                     case.pk,
                     "supplement_done",
-                    days * self.clock.minutes_per_day(),
+                    days * self.cal.minutes_per_day,
                     requirement_id=pk,
                     name=name,
                 )
@@ -684,8 +639,8 @@ class _Engine:
     def _room(self, due: dt.datetime | None) -> float:
         """Office minutes left until ``due`` (at least a quarter of an hour)."""
         if due is None:
-            return self.clock.minutes_per_day() * 3
-        return max(15.0, self.clock.between(self.now, due))
+            return self.cal.minutes_per_day * 3
+        return max(15.0, self.cal.working_minutes_between(self.now, due))
 
     def plan_task(self, case: Case, profile: _Profile, task: CaseTask) -> None:
         rng = profile.rng
@@ -728,7 +683,7 @@ class _Engine:
     def plan_finish(self, case: Case, profile: _Profile, task: CaseTask, room: float) -> None:
         rng = profile.rng
         if rng.random() < self.mix.late:
-            minutes = room + rng.uniform(0.1, 1.5) * self.clock.minutes_per_day()
+            minutes = room + rng.uniform(0.1, 1.5) * self.cal.minutes_per_day
             self.stats["late_task"] += 1
         else:
             minutes = rng.uniform(0.05, 0.5) * room
@@ -755,7 +710,7 @@ class _Engine:
             self.later(case.pk, "finish", 30, task=task.pk)
             return
         self.stats["special"] += 1
-        minutes = profile.rng.uniform(0.5, 1.1) * days * self.clock.minutes_per_day()
+        minutes = profile.rng.uniform(0.5, 1.1) * days * self.cal.minutes_per_day
         self.later(case.pk, "special_end", minutes, record=record.pk, task=task.pk)
 
     def on_special_end(self, event: _Event, case: Case, profile: _Profile) -> None:
@@ -824,7 +779,7 @@ class _Engine:
         room = self._room(due)
         rng = profile.rng
         if rng.random() < self.mix.late:
-            minutes = room + rng.uniform(0.2, 2) * self.clock.minutes_per_day()
+            minutes = room + rng.uniform(0.2, 2) * self.cal.minutes_per_day
             self.stats["late_decision"] += 1
         else:  # the decision follows the last step (the decision step) within hours
             minutes = min(room * 0.9, rng.uniform(10, 180))
@@ -864,7 +819,7 @@ class _Engine:
         if case.item_id in self.with_fees:
             self.later(case.pk, "fee", rng.uniform(5, 60))
         else:
-            self.later(case.pk, "licence", rng.uniform(0.1, 2.5) * self.clock.minutes_per_day())
+            self.later(case.pk, "licence", rng.uniform(0.1, 2.5) * self.cal.minutes_per_day)
 
     def on_fee(self, event: _Event, case: Case, profile: _Profile) -> None:
         actor, _backup = self.decider(case, profile)
@@ -889,7 +844,7 @@ class _Engine:
         if row.deviates:
             self.stats["fee_mistake"] += 1
         if row.amount > 0:
-            self.later(case.pk, "pay", profile.rng.uniform(0.1, 1.5) * self.clock.minutes_per_day())
+            self.later(case.pk, "pay", profile.rng.uniform(0.1, 1.5) * self.cal.minutes_per_day)
         else:
             self.later(case.pk, "licence", profile.rng.uniform(10, 120))
 
@@ -933,10 +888,10 @@ class _Engine:
 
     def run(self, days: list[dt.date], cases_per_day: int) -> None:
         for day in days:
-            self.push(self.clock.at(day, dt.time(8, 0)), "morning", day=day)
+            self.push(_at(self.cal, day, dt.time(8, 0)), "morning", day=day)
             self.arrivals(day, cases_per_day)
-        end = self.clock.closing(days[-1]) + dt.timedelta(minutes=30)
-        self.hourly(self.clock.opening(days[0]) - dt.timedelta(hours=1), end)
+        end = self.cal.close_of(days[-1]) + dt.timedelta(minutes=30)
+        self.hourly(self.cal.open_of(days[0]) - dt.timedelta(hours=1), end)
         while self.queue:
             event = heapq.heappop(self.queue)
             if event.when > end:
@@ -1190,8 +1145,7 @@ def simulate(
     seeded, first = _check_database(start)
     calendar = calendar_for_region(None)
     day_list = _working_days(calendar, first, days)
-    clock = _Clock(calendar)
-    begin = clock.at(day_list[0], dt.time(7, 0))
+    begin = _at(calendar, day_list[0], dt.time(7, 0))
     with _time_travel(begin), _quiet_notifications():
         if seeded:
             from .seed import seed_demo
@@ -1206,7 +1160,9 @@ def simulate(
                 + (f"（事项编码：{'、'.join(items)}）。" if items else "。"),
                 field="items",
             )
-        engine = _Engine(seed=seed, mix=behaviour, clock=clock, roster=roster, items=catalogue)
+        engine = _Engine(
+            seed=seed, mix=behaviour, calendar=calendar, roster=roster, items=catalogue
+        )
         started = time.perf_counter()
         cpu = time.process_time()
         with _written_notices(documents):
