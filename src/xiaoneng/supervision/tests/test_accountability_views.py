@@ -288,22 +288,21 @@ def _queries(c: Client, url: str) -> int:
 
 def test_list_pages_cost_the_same_for_3_or_12_rows(o):
     sup = client(o.supervisor)
-    for _ in range(3):
-        record(o, kind="admonition", staff=o.clerk, alert_ids=[alert(o.market).pk])
-    services.bulletin_issue(
-        actor=o.office.user,
-        region=o.city,
-        period_start=dt.date(2026, 4, 1),
-        period_end=dt.date(2026, 4, 2),
-    )
-    few = (_queries(sup, URL), _queries(sup, f"{API}/actions"), _queries(sup, f"{URL}bulletins/"))
-    for _ in range(9):
-        record(o, kind="admonition", staff=o.clerk, alert_ids=[alert(o.market).pk])
-    services.bulletin_issue(
-        actor=o.office.user,
-        region=o.city,
-        period_start=dt.date(2026, 3, 1),
-        period_end=dt.date(2026, 3, 31),
-    )
-    many = (_queries(sup, URL), _queries(sup, f"{API}/actions"), _queries(sup, f"{URL}bulletins/"))
+
+    def add(actions: int, period: tuple[dt.date, dt.date]) -> tuple[int, int, int]:
+        """Record ``actions`` more actions and issue one more bulletin; then what the
+        action page, the action API and the bulletin page cost."""
+        for _ in range(actions):
+            record(o, kind="admonition", staff=o.clerk, alert_ids=[alert(o.market).pk])
+        services.bulletin_issue(
+            actor=o.office.user, region=o.city, period_start=period[0], period_end=period[1]
+        )
+        return (
+            _queries(sup, URL),
+            _queries(sup, f"{API}/actions"),
+            _queries(sup, f"{URL}bulletins/"),
+        )
+
+    few = add(3, (dt.date(2026, 4, 1), dt.date(2026, 4, 2)))
+    many = add(9, (dt.date(2026, 3, 1), dt.date(2026, 3, 31)))
     assert many == few
