@@ -77,6 +77,12 @@ def is_fee_staff(actor: Any, case: Case) -> bool:
     )
 
 
+def may_handle_fees(actor: Any, case: Case) -> bool:
+    """What :func:`case_fee_assess` and a counter payment allow (for showing their forms):
+    the implementing department's fee staff, on a case not yet closed."""
+    return case.state not in rules.FINAL_STATES and is_fee_staff(actor, case)
+
+
 def _require_department_staff(actor: Any, case: Case) -> int:
     if not is_fee_staff(actor, case):
         raise PermissionDenied(_("只有实施主体的工作人员可以核定收费。"))

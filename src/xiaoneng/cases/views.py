@@ -787,30 +787,17 @@ def _case_forms(case: Case, *, outstanding: Any) -> dict[str, forms.Form]:
     }
 
 
-def _may_assess(scope: Any, case: Case) -> bool:
-    """What :func:`fees.case_fee_assess` allows: the implementing department's staff."""
-    return (
-        scope.staff_id is not None
-        and scope.has_role(*fees.FEE_ROLES)
-        and case.department_id in scope.department_ids
-        and case.state not in rules.FINAL_STATES
-    )
-
-
-def _staff_fees(actor: Any, scope: Any, case: Case, outstanding: Any) -> dict[str, Any]:
-    may_refund = payments.is_fee_staff(actor, case)
+def _staff_fees(actor: Any, case: Case, outstanding: Any) -> dict[str, Any]:
+    may_assess = fees.may_handle_fees(actor, case)
     return {
         "fee_standards": list(case.item.fees.all()),
         "case_fees": list(fees.case_fees(actor=actor, case=case)),
         "fee_total": fees.case_fee_total(case=case),
         "fee_outstanding": outstanding,
         "payments": list(Payment.objects.filter(case=case).order_by("id")),
-        "can_assess": _may_assess(scope, case),
-        "can_refund": may_refund,
-        # what payments.payment_record_counter allows: the department's fee staff, open case
-        "can_record_counter": may_refund
-        and outstanding > 0
-        and case.state not in rules.FINAL_STATES,
+        "can_assess": may_assess,
+        "can_refund": fees.is_fee_staff(actor, case),
+        "can_record_counter": may_assess and outstanding > 0,
         "paid_state": PaymentState.PAID,
     }
 
@@ -908,7 +895,7 @@ def _staff_context(
         "licence": getattr(case, "licence", None) if case.state == CaseState.COMPLETED else None,
         "documents": _documents(request.user, case),
         "alert": alert,
-        **_staff_fees(actor, scope, case, outstanding),
+        **_staff_fees(actor, case, outstanding),
     }
 
 
