@@ -59,7 +59,6 @@ from xiaoneng.cases.models import (
     Case,
     CaseState,
     CaseTask,
-    Decision,
     StepState,
     TaskState,
 )
@@ -83,6 +82,7 @@ from xiaoneng.org.services import staff_set_absent
 from xiaoneng.supervision import rules as supervision_rules
 from xiaoneng.supervision import services as supervision_services
 from xiaoneng.supervision.models import Alert, AlertLevel
+from xiaoneng.supervision.stats import decided_q, early_q, on_time_q
 
 from . import orgdata
 from .cases import KEY_PREFIX, material_upload, required_materials
@@ -1094,30 +1094,25 @@ def _summary(
         .annotate(n=Count("pk"))
         .values_list("rule", "level", "n")
     }
-    decided = on_time = early = 0
-    tz = timezone.get_default_timezone()
-    for decided_at, due in (
-        Decision.objects.filter(case_id__gt=floor)
-        .order_by("pk")
-        .values_list("decided_at", "case__promised_timer__due_at")
-    ):
-        decided += 1
-        if due is None or decided_at <= due:
-            on_time += 1
-            if due is None or decided_at.astimezone(tz).date() < due.astimezone(tz).date():
-                early += 1
+    # on time and early as the supervision dashboard counts them (supervision.stats)
+    counts = cases.aggregate(
+        cases=Count("pk"),
+        decided=Count("pk", filter=decided_q()),
+        on_time=Count("pk", filter=decided_q() & on_time_q()),
+        early=Count("pk", filter=decided_q() & early_q()),
+    )
     return Summary(
         seed=seed,
         days=len(days),
         cases_per_day=cases_per_day,
         first_day=days[0],
         last_day=days[-1],
-        cases=cases.count(),
+        cases=counts["cases"],
         by_state=by_state,
         alerts=by_rule,
-        decided=decided,
-        on_time=on_time,
-        early=early,
+        decided=counts["decided"],
+        on_time=counts["on_time"],
+        early=counts["early"],
         events=dict(engine.stats),
         refused_actions=dict(engine.refused),
     )
