@@ -208,7 +208,9 @@ def department_head_set(*, actor: Any, department: Department, staff: Staff | No
     The head is an active member of that department; ``None`` clears the post.
     """
     department = (
-        Department.objects.select_for_update().select_related("region").get(pk=department.pk)
+        Department.objects.select_for_update(of=("self",))
+        .select_related("region")
+        .get(pk=department.pk)
     )
     _require_admin(actor, region=department.region)
     if staff is not None and (staff.department_id != department.pk or not staff.is_active):
