@@ -77,7 +77,7 @@ from xiaoneng.org.models import (
     User,
     Window,
 )
-from xiaoneng.org.selectors import actor_scope
+from xiaoneng.org.selectors import actor_scope, staff_on_duty
 from xiaoneng.org.services import staff_set_absent
 from xiaoneng.supervision import rules as supervision_rules
 from xiaoneng.supervision import services as supervision_services
@@ -245,31 +245,27 @@ _EVENT_LABELS = {
 
 
 @dataclass
-class _Post:
-    """An approver post: the A member and their B backup (if any)."""
-
-    a: Staff
-    b: Staff | None
-
-
-@dataclass
 class _Roster:
     clerks: dict[int, list[User]]
-    posts: dict[int, list[_Post]]
+    #: a department's approvers (an A post's B backup is its ``backup_pair.backup``)
+    posts: dict[int, list[Staff]]
     green: dict[int, User]
     #: who approves a department's extensions: its head (负责人), else the platform admin
     heads: dict[int, User]
     admin: User | None
     online: list[User]
-    staff_users: dict[int, User]
-    backup_of: dict[int, Staff]
-    users_by_pk: dict[int, User]
+    #: the active staff by id, with their user and their B backup (``backup_pair``)
+    staff: dict[int, Staff]
+
+
+def _has_backup(member: Staff) -> bool:
+    return getattr(member, "backup_pair", None) is not None
 
 
 def _roster() -> _Roster:
     staff = list(
         Staff.objects.filter(is_active=True)
-        .select_related("user", "department__region")
+        .select_related("user", "department__region", "backup_pair__backup")
         .order_by("user__username")
     )
     scopes = {s.pk: actor_scope(s.user) for s in staff}
@@ -304,23 +300,19 @@ def _roster() -> _Roster:
         ]
         if office or chiefs:
             green[dept.pk] = (office or chiefs)[0]
-    pairs = {
-        p.primary_id: p.backup
-        for p in BackupPair.objects.select_related("backup__user").order_by("pk")
-    }
-    backups = {p.backup_id for p in BackupPair.objects.all()}
+    backups = set(BackupPair.objects.values_list("backup_id", flat=True))
     heads = {d.pk: d.head_id for d in departments if d.head_id is not None}
     head_ids = set(heads.values())
-    posts: dict[int, list[_Post]] = {}
+    posts: dict[int, list[Staff]] = {}
     for s in staff:
         # heads sign extensions; the A/B posts do the department's approvals
         if s.pk in backups or s.pk in head_ids or not scopes[s.pk].roles & {Role.APPROVER}:
             continue
-        posts.setdefault(s.department_id, []).append(_Post(s, pairs.get(s.pk)))
+        posts.setdefault(s.department_id, []).append(s)
     admin = next((s.user for s in staff if scopes[s.pk].everything), None)
     if admin is None:
         admin = User.objects.filter(is_superuser=True).order_by("pk").first()
-    staff_users = {s.pk: s.user for s in staff}
+    by_pk = {s.pk: s for s in staff}
     online = [
         a.user
         for a in Applicant.objects.filter(mobile__in=[spec.mobile for spec in orgdata.APPLICANTS])
@@ -331,12 +323,10 @@ def _roster() -> _Roster:
         clerks=clerks,
         posts=posts,
         green=green,
-        heads={dept: staff_users[pk] for dept, pk in heads.items() if pk in staff_users},
+        heads={dept: by_pk[pk].user for dept, pk in heads.items() if pk in by_pk},
         admin=admin,
         online=online,
-        staff_users=staff_users,
-        backup_of={a: b for a, b in pairs.items() if b.is_active},
-        users_by_pk={s.user.pk: s.user for s in staff},
+        staff=by_pk,
     )
 
 
@@ -448,34 +438,35 @@ class _Engine:
     def clerk(self, case: Case, profile: _Profile) -> User:
         return profile.rng.choice(self.roster.clerks[case.department_id])
 
-    def post(self, department_id: int, rng: random.Random) -> _Post:
+    def post(self, department_id: int, rng: random.Random) -> Staff:
         return rng.choice(self.roster.posts[department_id])
 
     def on_duty(self, staff_id: int) -> tuple[User, bool]:
         """Who works for ``staff_id`` now: them, or their B backup while they are absent
         (only A posts are made absent, by :meth:`morning`)."""
-        if staff_id in self.absent_ids:
-            backup = self.roster.backup_of.get(staff_id)
-            if backup is not None:
-                return self.roster.staff_users[backup.pk], True
-        return self.roster.staff_users[staff_id], False
-
-    @property
-    def absent_ids(self) -> set[int]:
-        return {s.pk for s in self.absent_today}
+        acting = staff_on_duty(staff=self.roster.staff[staff_id])
+        return self.roster.staff[acting.pk].user, acting.pk != staff_id
 
     # -- the day
 
+    def set_absent(self, member: Staff, absent: bool) -> None:
+        """Through the org service; the roster's copy follows (for :meth:`on_duty`)."""
+        staff_set_absent(actor=None, staff_id=member.pk, absent=absent)
+        member.is_absent = absent
+
+    def back_to_work(self) -> None:
+        for member in self.absent_today:
+            self.set_absent(member, False)
+        self.absent_today = []
+
     def morning(self, day: dt.date) -> None:
         """A posts absent today (the B backup takes their work); yesterday's are back."""
-        for member in self.absent_today:
-            staff_set_absent(actor=None, staff_id=member.pk, absent=False)
-        self.absent_today = []
+        self.back_to_work()
         for dept_id in sorted(self.roster.posts):
             for post in self.roster.posts[dept_id]:
-                if post.b is not None and self.rng.random() < self.mix.absent:
-                    staff_set_absent(actor=None, staff_id=post.a.pk, absent=True)
-                    self.absent_today.append(post.a)
+                if _has_backup(post) and self.rng.random() < self.mix.absent:
+                    self.set_absent(post, True)
+                    self.absent_today.append(post)
                     self.stats["absences"] += 1
 
     def arrivals(self, day: dt.date, n: int) -> None:
@@ -651,7 +642,7 @@ class _Engine:
             "claim",
             rng.uniform(5, max(10, min(120, 0.1 * room))),
             task=task.pk,
-            a=post.a.pk,
+            a=post.pk,
         )
 
     def on_claim(self, event: _Event, case: Case, profile: _Profile) -> None:
@@ -662,7 +653,7 @@ class _Engine:
             self.later(case.pk, "claim", 60, **event.data)
             return
         actor, backup = self.on_duty(event.data["a"])
-        assignee = Staff.objects.get(pk=event.data["a"]) if backup else None
+        assignee = self.roster.staff[event.data["a"]] if backup else None
         if not self.attempt(
             lambda: case_services.task_claim(task=task.pk, actor=actor, assignee=assignee)
         ):
@@ -674,7 +665,7 @@ class _Engine:
         first = not profile.claimed
         profile.claimed = True
         if first and task.is_lead and profile.extension:
-            self.later(case.pk, "extension", rng.uniform(10, 60), actor=actor.pk)
+            self.later(case.pk, "extension", rng.uniform(10, 60), actor=actor)
         if first and task.is_lead and profile.special:
             self.later(case.pk, "special", rng.uniform(0.1, 0.4) * room, task=task.pk)
             return
@@ -728,7 +719,7 @@ class _Engine:
         self.plan_finish(case, profile, task, room)
 
     def on_extension(self, event: _Event, case: Case, profile: _Profile) -> None:
-        actor = self.roster.users_by_pk[event.data["actor"]]
+        actor = event.data["actor"]
         request = self.attempt(
             lambda: case_services.extension_request(
                 case=case, actor=actor, reason="需现场核查，情况复杂，无法在法定期限内作出决定"
@@ -787,7 +778,7 @@ class _Engine:
 
     def decider(self, case: Case, profile: _Profile) -> tuple[User, bool]:
         post = self.post(case.department_id, profile.rng)
-        return self.on_duty(post.a.pk)
+        return self.on_duty(post.pk)
 
     def on_decide(self, event: _Event, case: Case, profile: _Profile) -> None:
         if case.state != CaseState.PENDING_DECISION:
@@ -906,9 +897,7 @@ class _Engine:
         _travel_to(end)
         # the night's check, so the summary has its findings
         supervision_services.anomalies_sweep(now=end)
-        for member in self.absent_today:
-            staff_set_absent(actor=None, staff_id=member.pk, absent=False)
-        self.absent_today = []
+        self.back_to_work()
 
 
 # --------------------------------------------------------------------------- time travel
