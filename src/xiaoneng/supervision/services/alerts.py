@@ -89,19 +89,20 @@ NOTIFY_BATCH = 1000
 # --------------------------------------------------------------------------- responsibility
 
 
-def _assign_responsibility(alerts: list[Alert]) -> None:
+def _assign_responsibility(alerts: list[Alert]) -> list[Alert]:
     """An alert that names a case but no department answers to the case's department (in
-    memory; the caller saves). The sources fill in who answers for their alerts (the
-    sweep from the timer's subject, the anomaly rules from the case); this is the fallback
-    for a source that only knows the case."""
+    memory; the caller saves the alerts returned, those given a department). The sources
+    fill in who answers for their alerts (the sweep from the timer's subject, the anomaly
+    rules from the case); this is the fallback for a source that only knows the case."""
     todo = [a for a in alerts if a.department_id is None and a.case_id is not None]
     if not todo:
-        return
+        return []
     departments = dict(
         Case.objects.filter(pk__in={a.case_id for a in todo}).values_list("pk", "department_id")
     )
     for a in todo:
         a.department_id = departments.get(a.case_id or 0)
+    return [a for a in todo if a.department_id is not None]
 
 
 # --------------------------------------------------------------------------- notification
@@ -239,9 +240,7 @@ def _notify_batch(limit: int) -> int:
             return 0
         ids = [a.pk for a in alerts]
         now = timezone.now()
-        before = {a.pk: (a.case_id, a.department_id, a.staff_id) for a in alerts}
-        _assign_responsibility(alerts)
-        assigned = [a for a in alerts if (a.case_id, a.department_id, a.staff_id) != before[a.pk]]
+        assigned = _assign_responsibility(alerts)
         regions = dict(
             Region.objects.filter(pk__in={a.region_id for a in alerts}).values_list("pk", "code")
         )
