@@ -9,7 +9,7 @@ doubles?"). It writes into the configured database.
 
 **The clock.** The cases services read the time themselves (``timezone.now()``; none of
 them takes an ``at=`` argument), so the simulation moves the process clock with
-``time_machine`` (installed with the ``dev`` extra): every service, timer and audit event
+``time_machine`` (a runtime dependency for this tool): every service, timer and audit event
 sees the simulated time. ``time.perf_counter`` is not moved, which is what the throughput
 figure uses. The sweep and the periodic jobs get ``now=`` explicitly.
 
@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import time_machine
 from django.db.models import Count, Max, Q
 from django.test import override_settings
 from django.utils import timezone
@@ -877,7 +878,9 @@ class _Engine:
 
     # -- run
 
-    def run(self, days: list[dt.date], cases_per_day: int) -> None:
+    def run(
+        self, days: list[dt.date], cases_per_day: int, traveller: time_machine.Traveller
+    ) -> None:
         for day in days:
             self.push(_at(self.cal, day, dt.time(8, 0)), "morning", day=day)
             self.arrivals(day, cases_per_day)
@@ -888,13 +891,13 @@ class _Engine:
             if event.when > end:
                 break
             self.now = event.when
-            _travel_to(event.when)
+            traveller.move_to(event.when.astimezone(dt.UTC))
             if event.kind == "morning":
                 self.morning(event.data["day"])
             else:
                 self.handle(event)
         self.now = end
-        _travel_to(end)
+        traveller.move_to(end.astimezone(dt.UTC))
         # the night's check, so the summary has its findings
         supervision_services.anomalies_sweep(now=end)
         self.back_to_work()
@@ -902,28 +905,11 @@ class _Engine:
 
 # --------------------------------------------------------------------------- time travel
 
-_traveller: Any = None
 
-
-def _travel_to(when: dt.datetime) -> None:
-    _traveller.move_to(when.astimezone(dt.UTC))
-
-
-@contextmanager
-def _time_travel(start: dt.datetime) -> Iterator[None]:
-    global _traveller
-    try:
-        import time_machine
-    except ImportError:  # pragma: no cover - the dev extra is installed wherever tests run
-        raise SimulationRefused(
-            "模拟需要 time-machine（pip install 'xiaoneng[dev]'）来推进模拟时钟。"
-        ) from None
-    with time_machine.travel(start.astimezone(dt.UTC), tick=False) as traveller:
-        _traveller = traveller
-        try:
-            yield
-        finally:
-            _traveller = None
+def _time_travel(start: dt.datetime) -> time_machine.travel:
+    """The process clock stopped at ``start`` (moved on with ``move_to``). Given in UTC: a
+    ZoneInfo destination would make time-machine change the process time zone too."""
+    return time_machine.travel(start.astimezone(dt.UTC), tick=False)
 
 
 @contextmanager
@@ -1130,7 +1116,7 @@ def simulate(
     calendar = calendar_for_region(None)
     day_list = _working_days(calendar, first, days)
     begin = _at(calendar, day_list[0], dt.time(7, 0))
-    with _time_travel(begin), _quiet_notifications():
+    with _time_travel(begin) as traveller, _quiet_notifications():
         if seeded:
             from .seed import seed_demo
 
@@ -1150,7 +1136,7 @@ def simulate(
         started = time.perf_counter()
         cpu = time.process_time()
         with _written_notices(documents):
-            engine.run(day_list, cases_per_day)
+            engine.run(day_list, cases_per_day, traveller)
         wall = time.perf_counter() - started
         cpu = time.process_time() - cpu
         summary = _summary(
