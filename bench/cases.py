@@ -207,7 +207,7 @@ def _documents(on: bool) -> None:
         audit_registry.unsubscribe(subscribers.DOCUMENTS_SUBSCRIBER)
 
 
-_background_subs: dict[str, list] = {}  # type: ignore[type-arg]
+_background_subs: list = []
 
 
 def _background(on: bool) -> None:
@@ -217,18 +217,12 @@ def _background(on: bool) -> None:
     from xiaoneng.audit.registry import audit_registry
 
     if on:
-        for name, subs in _background_subs.items():
-            audit_registry.subscribe(*[s.action for s in subs], name=name, background=True)(
-                subs[0].handler
-            )
+        audit_registry.restore(_background_subs)
         _background_subs.clear()
         return
-    for action in sorted(audit_registry.actions()):
-        for sub in audit_registry.subscriptions_for(action):
-            if sub.background and not sub.name.startswith("cases."):
-                _background_subs.setdefault(sub.name, []).append(sub)
-    for name in _background_subs:
-        audit_registry.unsubscribe(name)
+    _background_subs.extend(
+        audit_registry.remove(lambda sub: sub.background and not sub.name.startswith("cases."))
+    )
 
 
 def main() -> None:
@@ -270,7 +264,7 @@ def main() -> None:
             took, cpu = time.perf_counter() - t0, time.process_time() - c0
             server_cpu = backend_cpu() - s0 if s0 is not None else None
             documents, docs_took = issue_documents()
-            background = sorted(_background_subs)
+            background = sorted({sub.name for sub in _background_subs})
             _documents(True)
             _background(True)
             lifecycle(item, users, 10_000_000)  # warm the renderer

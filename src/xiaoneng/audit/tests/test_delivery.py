@@ -10,6 +10,7 @@ import time_machine
 from django.db import transaction
 
 from xiaoneng.audit.models import AuditDelivery, AuditEvent
+from xiaoneng.audit.registry import audit_registry
 from xiaoneng.audit.services import audit_record, audit_redeliver
 from xiaoneng.audit.tasks import audit_redeliver as audit_redeliver_task
 
@@ -52,6 +53,34 @@ def test_a_subscriber_runs_after_commit_and_not_on_rollback(
             pass
     assert callbacks == []
     assert seen == [("test.case_accepted", "C-1")]
+
+
+def test_removed_subscribers_miss_events_until_restored(
+    subscriber, django_capture_on_commit_callbacks
+):
+    seen: list[tuple[str, str]] = []
+
+    @subscriber("test.case_accepted", name="test.keep")
+    def keep(event: AuditEvent) -> None:
+        seen.append(("keep", event.object_id))
+
+    @subscriber("test.case_accepted", "test.case_decided", name="test.off", background=True)
+    def off(event: AuditEvent) -> None:
+        seen.append(("off", event.object_id))
+
+    # picked by one of its subscriptions, the subscriber goes with all its actions
+    removed = audit_registry.remove(
+        lambda sub: sub.background and sub.action == "test.case_decided"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        audit_record(actor=None, action="test.case_accepted", object_id="C-1")
+        audit_record(actor=None, action="test.case_decided", object_id="C-2")
+    assert seen == [("keep", "C-1")]
+
+    audit_registry.restore(removed)
+    with django_capture_on_commit_callbacks(execute=True):
+        audit_record(actor=None, action="test.case_decided", object_id="C-3")
+    assert seen == [("keep", "C-1"), ("off", "C-3")]
 
 
 def test_the_sweep_redelivers_an_event_whose_dispatch_was_lost(

@@ -212,17 +212,8 @@ def other_apps_subscribers_off() -> Iterator[None]:
     """Other apps' audit subscribers (supervision statistics, the anomaly check…) switched
     off inside the block and restored after it: what the cases app's own work costs (the
     query budgets, the benchmark's own-work count)."""
-    others: dict[str, list[Any]] = {}
-    for action in sorted(audit_registry.actions()):
-        for sub in audit_registry.subscriptions_for(action):
-            if not sub.name.startswith("cases."):
-                others.setdefault(sub.name, []).append(sub)
-    for name in others:
-        audit_registry.unsubscribe(name)
+    others = audit_registry.remove(lambda sub: not sub.name.startswith("cases."))
     try:
         yield
     finally:
-        for name, subs in others.items():
-            audit_registry.subscribe(
-                *[sub.action for sub in subs], name=name, background=subs[0].background
-            )(subs[0].handler)
+        audit_registry.restore(others)
