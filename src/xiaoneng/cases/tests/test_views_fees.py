@@ -236,6 +236,18 @@ def counter_url(case):
     return f"/staff/cases/{case.number}/payment_counter/"
 
 
+def post_counter(client, case, amount, method, receipt_number):
+    """Submit the counter payment form of ``case``."""
+    return client.post(
+        counter_url(case),
+        {
+            "payment_counter-amount": amount,
+            "payment_counter-method": method,
+            "payment_counter-receipt_number": receipt_number,
+        },
+    )
+
+
 def test_counter_payment_form_only_for_the_departments_fee_staff(client, world, paid_item, case):
     fees.case_fee_assess(case=case, actor=world.clerk.user, fee=fee(paid_item, "检验费"))
     client.force_login(world.clerk.user)
@@ -246,14 +258,7 @@ def test_counter_payment_form_only_for_the_departments_fee_staff(client, world, 
     client.force_login(world.approver_b.user)
     page = client.get(f"/staff/cases/{case.number}/")
     assert 'id="action-payment_counter"' not in html(page)
-    refused = client.post(
-        counter_url(case),
-        {
-            "payment_counter-amount": "120.50",
-            "payment_counter-method": "cash",
-            "payment_counter-receipt_number": "FS2026000123",
-        },
-    )
+    refused = post_counter(client, case, "120.50", "cash", "FS2026000123")
     assert refused.status_code in (403, 404)
     assert not Payment.objects.exists()
     assert fees.case_fee_outstanding(case=case) == Decimal("120.50")
@@ -262,14 +267,7 @@ def test_counter_payment_form_only_for_the_departments_fee_staff(client, world, 
 def test_counter_payment_makes_the_licence_issuable(client, world, paid_item, case):
     fees.case_fee_assess(case=case, actor=world.clerk.user, fee=fee(paid_item, "检验费"))
     client.force_login(world.clerk.user)
-    done = client.post(
-        counter_url(case),
-        {
-            "payment_counter-amount": "120.50",
-            "payment_counter-method": "bank_card",
-            "payment_counter-receipt_number": "FS2026000123",
-        },
-    )
+    done = post_counter(client, case, "120.50", "bank_card", "FS2026000123")
     assert done.status_code == 302
     payment = Payment.objects.get()
     assert (payment.state, payment.method, payment.receipt_number, payment.paid_amount) == (
@@ -303,14 +301,7 @@ def test_counter_payment_bad_input_changes_nothing(client, world, paid_item, cas
     missing = client.post(counter_url(case), {"payment_counter-amount": "120.50"})
     assert missing.status_code == 422
     assert "此项为必填项。" in html(missing)
-    wrong = client.post(
-        counter_url(case),
-        {
-            "payment_counter-amount": "100",
-            "payment_counter-method": "cash",
-            "payment_counter-receipt_number": "FS2026000124",
-        },
-    )
+    wrong = post_counter(client, case, "100", "cash", "FS2026000124")
     assert wrong.status_code == 422
     assert "实收金额100.00元与应缴金额120.50元不一致。" in html(wrong)
     assert not Payment.objects.exists()
