@@ -63,7 +63,8 @@ from xiaoneng.cases.models import (
     StepState,
     TaskState,
 )
-from xiaoneng.catalog.models import Item
+from xiaoneng.catalog.models import Fee, Item
+from xiaoneng.catalog.models import Task as ProcessTask
 from xiaoneng.clock import Limit, LimitUnit, NoCalendarData, WorkCalendar
 from xiaoneng.core.errors import DomainError, ValidationFailed
 from xiaoneng.deadlines.calendars import calendar_for_region
@@ -408,11 +409,10 @@ class _Engine:
         self.required: dict[int, list[tuple[str, int]]] = {
             item.pk: required_materials(item) for item in items
         }
-        self.with_fees = set(
-            Item.objects.filter(pk__in=[i.pk for i in items], fees__isnull=False).values_list(
-                "pk", flat=True
-            )
-        )
+        #: the fee an item's granted cases are assessed (its first), for items with fees
+        self.fees: dict[int, Fee] = {}
+        for fee in Fee.objects.filter(item__in=items).order_by("position", "pk"):
+            self.fees.setdefault(fee.item_id, fee)
 
     # -- queue
 
@@ -808,16 +808,14 @@ class _Engine:
             self.stats["refused"] += 1
             return
         rng = profile.rng
-        if case.item_id in self.with_fees:
+        if case.item_id in self.fees:
             self.later(case.pk, "fee", rng.uniform(5, 60))
         else:
             self.later(case.pk, "licence", rng.uniform(0.1, 2.5) * self.cal.minutes_per_day)
 
     def on_fee(self, event: _Event, case: Case, profile: _Profile) -> None:
         actor, _backup = self.decider(case, profile)
-        fee = case.item.fees.order_by("position", "pk").first()
-        if fee is None:
-            return
+        fee = self.fees[case.item_id]
         amount: Decimal | None = None
         reason = ""
         if profile.fee_mistake:
@@ -1043,11 +1041,14 @@ def _simulable_items(roster: _Roster, codes: Sequence[str]) -> list[Item]:
         for code in codes:
             wanted |= Q(code__startswith=code)
         published = published.filter(wanted)
+    departments: dict[int, set[int]] = {}
+    for item_id, dept_id in ProcessTask.objects.filter(
+        step__item__in=published, department__isnull=False
+    ).values_list("step__item_id", "department_id"):
+        departments.setdefault(item_id, set()).add(dept_id)
     for item in published:
-        departments = {item.department_id} | {
-            d for d in item.steps.values_list("tasks__department_id", flat=True) if d is not None
-        }
-        if roster.clerks.get(item.department_id) and all(roster.posts.get(d) for d in departments):
+        needed = {item.department_id} | departments.get(item.pk, set())
+        if roster.clerks.get(item.department_id) and all(roster.posts.get(d) for d in needed):
             items.append(item)
     return items
 
