@@ -209,7 +209,9 @@ def _reject(payment: Payment, *, why: str, paid_amount: str) -> None:
     """Record a refused callback in its own committed transaction (the caller then raises)."""
     with transaction.atomic():
         locked = (
-            Payment.objects.select_for_update().select_related("case__region").get(pk=payment.pk)
+            Payment.objects.select_for_update(of=("self",))
+            .select_related("case__region")
+            .get(pk=payment.pk)
         )
         locked.rejected_callbacks += 1
         locked.save(update_fields=["rejected_callbacks"])
