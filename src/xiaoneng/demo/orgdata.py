@@ -135,17 +135,18 @@ class StaffSpec:
     chief_authorisation: str = ""  # 授权文号 when appointed chief representative
 
 
-_SURNAMES = (
+#: Surnames and given names of the fictional people (staff, simulated applicants).
+SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
 )
-_GIVEN = (
+GIVEN_NAMES = (
     "建国", "丽华", "志强", "秀英", "海燕", "文博", "晓东", "春梅", "国栋", "雅琴", "宏伟", "静怡",
     "明辉", "玉兰", "子涵", "振华", "慧敏", "立新", "佳琪", "永康", "淑芬", "浩然", "凤霞", "家豪",
 )  # fmt: skip
 
 
 def _name(index: int) -> str:
-    return _SURNAMES[index % len(_SURNAMES)] + _GIVEN[(index * 7) % len(_GIVEN)]
+    return SURNAMES[index % len(SURNAMES)] + GIVEN_NAMES[(index * 7) % len(GIVEN_NAMES)]
 
 
 #: A head's role by department key (others approve: they sign their department's work).

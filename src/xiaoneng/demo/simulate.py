@@ -332,18 +332,12 @@ def _roster() -> _Roster:
     )
 
 
-_SURNAMES = (
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
-)
-_GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国红梅玉兰海燕志强晓东"
-
-
 def _person(rng: random.Random, n: int) -> case_services.ApplicantInfo:
     """A fictional resident (valid check digit, Beijing address codes)."""
     birth = dt.date(1960, 1, 1) + dt.timedelta(days=rng.randrange(0, 40 * 365))
     body = f"{rng.choice(['110101', '110102', '110105', '110106', '110108'])}"
     body += f"{birth:%Y%m%d}{rng.randrange(0, 1000):03d}"
-    name = rng.choice(_SURNAMES) + "".join(rng.choice(_GIVEN) for _ in range(rng.choice((1, 2))))
+    name = rng.choice(orgdata.SURNAMES) + rng.choice(orgdata.GIVEN_NAMES)
     return case_services.ApplicantInfo(
         kind=ApplicantKind.PERSON,
         name=name,
