@@ -35,6 +35,7 @@ from xiaoneng.clock import Limit
 from xiaoneng.clock import LimitUnit as ClockUnit
 from xiaoneng.core.api import page_reply, version_from
 from xiaoneng.core.errors import NotFound, ValidationFailed
+from xiaoneng.core.views import download
 from xiaoneng.deadlines.models import Timer
 from xiaoneng.deadlines.selectors import timer_status
 from xiaoneng.org.auth import API_AUTH_REQUIRED
@@ -620,11 +621,8 @@ def material_download(request: HttpRequest, number: str, material_id: int) -> Fi
     material = selectors.case_material_get(
         actor=_actor(request), number=number, material_id=material_id
     )
-    return FileResponse(
-        material.file.open("rb"),
-        as_attachment=True,
-        filename=material.original_name,
-        content_type=material.content_type,
+    return download(
+        material.file, material.original_name or material.file.name, material.content_type
     )
 
 
