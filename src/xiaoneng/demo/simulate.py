@@ -63,7 +63,7 @@ from xiaoneng.cases.models import (
     StepState,
     TaskState,
 )
-from xiaoneng.catalog.models import Fee, Item
+from xiaoneng.catalog.models import Fee, Item, SpecialProcedure
 from xiaoneng.catalog.models import Task as ProcessTask
 from xiaoneng.clock import Limit, LimitUnit, NoCalendarData, WorkCalendar
 from xiaoneng.core.errors import DomainError, ValidationFailed
@@ -407,6 +407,10 @@ class _Engine:
         self.fees: dict[int, Fee] = {}
         for fee in Fee.objects.filter(item__in=items).order_by("position", "pk"):
             self.fees.setdefault(fee.item_id, fee)
+        #: the special procedure a case of the item goes through (its first), if it has one
+        self.procedures: dict[int, SpecialProcedure] = {}
+        for procedure in SpecialProcedure.objects.filter(item__in=items).order_by("position"):
+            self.procedures.setdefault(procedure.item_id, procedure)
 
     # -- queue
 
@@ -680,7 +684,7 @@ class _Engine:
         if case.state != CaseState.PROCESSING or task.state != TaskState.CLAIMED:
             return
         actor, _backup = self.on_duty(task.assignee_id or 0)
-        procedure = case.item.special_procedures.order_by("position").first()
+        procedure = self.procedures.get(case.item_id)
         days = profile.rng.randint(3, 10)
         record = self.attempt(
             lambda: case_services.special_procedure_start(
