@@ -158,19 +158,16 @@ def seed(applicants: int, out: str, *, defer_documents: bool) -> None:
         kinds[head] = kinds.get(head, 0) + 1
     # Python function calls per submit (cProfile): a CPU measure that a busy machine does
     # not distort (the timings on a shared 2-core VM are noise)
-    import cProfile as _cprofile
-    import pstats as _pstats
+    import cProfile
+    import pstats
 
-    counter = _cprofile.Profile()
+    counter = cProfile.Profile()
     counter.enable()
     for _n in range(5):
         submit()
     counter.disable()
-    calls = _pstats.Stats(counter).total_calls / 5  # type: ignore[attr-defined]
+    calls = pstats.Stats(counter).total_calls / 5  # type: ignore[attr-defined]
     if os.environ.get("XN_BENCH_PROFILE"):
-        import cProfile
-        import pstats
-
         profiler = cProfile.Profile()
         t0 = time.perf_counter()
         profiler.enable()
