@@ -18,12 +18,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import (
     BigIntegerField,
     CharField,
@@ -236,27 +234,10 @@ def _rate(part: int, whole: int) -> float | None:
     return round(100.0 * part / whole, 1) if whole else None
 
 
-@contextmanager
-def _short_reads() -> Iterator[None]:
-    """One transaction for the dashboard's reads, without PostgreSQL's JIT compilation.
-
-    The crossed-timer counts are index look-ups costing a few milliseconds, but the planner's
-    estimate of "running timers with ``due_at`` ≤ now" comes from a histogram and can be
-    off by a factor of 30; above ``jit_above_cost`` PostgreSQL then spends seconds
-    compiling the query (measured: 3 s of JIT for a 5 ms query). JIT helps long analytic
-    queries, never these, so it is switched off for this transaction only.
-    """
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL jit = off")
-        yield
-
-
 def dashboard_get(*, actor: Any, now: dt.datetime | None = None) -> Dashboard:
     """Every figure of the actor's region (region subtree; the platform admin: all)."""
     scope = dashboard_scope(actor=actor)
-    with _short_reads():
+    with transaction.atomic():  # one transaction for its reads (PostgreSQL: no JIT, settings)
         return _dashboard(scope, now)
 
 
