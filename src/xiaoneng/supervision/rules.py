@@ -85,6 +85,8 @@ TIMER_RECTIFICATION = "accountability_rectification"
 
 #: A supervision order (its reply timer has the same name as its kind).
 ORDER_SUBJECT = TIMER_ORDER
+#: An accountability action whose rectification (责令限期整改) runs a timer.
+RECTIFICATION_SUBJECT = "supervision.accountabilityaction"
 FEE_SUBJECT = "cases.casefee"
 
 #: A case opened and closed within this time …

@@ -47,7 +47,7 @@ from xiaoneng.core.errors import (
 from xiaoneng.core.locking import row_lock
 from xiaoneng.deadlines.models import TimerStatus
 from xiaoneng.deadlines.services import timer_complete, timer_start
-from xiaoneng.org.models import Department, Region, Role, Staff
+from xiaoneng.org.models import Department, Region, Staff
 from xiaoneng.org.selectors import Scope, actor_scope
 
 from ..models import (
@@ -61,8 +61,8 @@ from ..models import (
     BulletinState,
     SanctionGrade,
 )
-from ..rules import TIMER_RECTIFICATION
-from ..selectors.accountability import action_entry, period_actions
+from ..rules import RECTIFICATION_SUBJECT, TIMER_RECTIFICATION
+from ..selectors.accountability import ACCOUNTABILITY_VIEW_ROLES, action_entry, period_actions
 from .notices import notify_after_commit
 
 __all__ = [
@@ -91,10 +91,10 @@ class AccountabilityEvent(StrEnum):
     BULLETIN_ISSUED = "supervision.bulletin_issued"
 
 
-#: Roles that record and revoke actions and issue bulletins (within their region subtree).
-ACCOUNTABILITY_ROLES = (Role.SUPERVISOR, Role.LEADERSHIP_OFFICE)
+#: Roles that record and revoke actions and issue bulletins (within their region subtree):
+#: the same roles that see them.
+ACCOUNTABILITY_ROLES = ACCOUNTABILITY_VIEW_ROLES
 RECTIFICATION_TIMER = TIMER_RECTIFICATION
-RECTIFICATION_SUBJECT = "supervision.accountabilityaction"
 DEFAULT_RECTIFICATION_LIMIT = Limit.parse("15个工作日")
 
 

@@ -38,13 +38,13 @@ from ..models import (
 from ..rules import (
     CASE_SUBJECT,
     ORDER_SUBJECT,
+    RECTIFICATION_SUBJECT,
     REMINDER_KINDS,
     SPECIAL_SUBJECT,
     TASK_SUBJECT,
     reminder_cutoff,
     timer_rule,
 )
-from .accountability import RECTIFICATION_SUBJECT
 
 __all__ = ["FULL_SWEEP_EVERY", "SAFETY_MARGIN", "supervision_sweep", "timer_alerts_raise"]
 
