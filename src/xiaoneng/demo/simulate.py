@@ -912,18 +912,8 @@ def _time_travel(start: dt.datetime) -> time_machine.travel:
 def _quiet_notifications() -> Iterator[None]:
     """SMS and e-mail of the simulated applicants are recorded (notify's messages and
     deliveries) but not printed on the console."""
-    with override_settings(XN_NOTIFY_BACKEND="xiaoneng.demo.simulate.SilentBackend"):
+    with override_settings(XN_NOTIFY_BACKEND="xiaoneng.notify.backends.NullBackend"):
         yield
-
-
-class SilentBackend:
-    """A notify backend that sends nothing (simulated applicants have no phones)."""
-
-    def send_sms(self, mobile: str, text: str) -> None:
-        return None
-
-    def send_email(self, address: str, subject: str, body: str) -> None:
-        return None
 
 
 @contextmanager

@@ -76,6 +76,16 @@ class FailingBackend:
         raise ConnectionError("mail server unavailable")
 
 
+class NullBackend:
+    """Sends nothing and records nothing (simulations, whose applicants have no phones)."""
+
+    def send_sms(self, mobile: str, text: str) -> None:
+        return None
+
+    def send_email(self, address: str, subject: str, body: str) -> None:
+        return None
+
+
 def backend_path() -> str:
     return str(getattr(settings, "XN_NOTIFY_BACKEND", None) or DEFAULT_BACKEND)
 
