@@ -18,6 +18,7 @@ from ninja import Field, Query, Router, Schema, Status
 from xiaoneng.cases.schemas import ERRORS
 from xiaoneng.core.api import page_reply
 from xiaoneng.core.errors import ValidationFailed
+from xiaoneng.core.views import download
 from xiaoneng.org.auth import API_AUTH_REQUIRED
 
 from .. import selectors, services
@@ -265,12 +266,7 @@ _PDF = {
 )
 def order_pdf(request: HttpRequest, number: str) -> FileResponse:
     order = _get(request, number)
-    return FileResponse(
-        order.file.open("rb"),
-        as_attachment=True,
-        filename=f"{order.number}.pdf",
-        content_type="application/pdf",
-    )
+    return download(order.file, f"{order.number}.pdf", "application/pdf")
 
 
 @router.get(
@@ -281,9 +277,4 @@ def order_pdf(request: HttpRequest, number: str) -> FileResponse:
 )
 def reply_pdf(request: HttpRequest, number: str, reply_id: int) -> FileResponse:
     reply = selectors.order_reply_get(actor=request.user, number=number, reply_id=reply_id)
-    return FileResponse(
-        reply.file.open("rb"),
-        as_attachment=True,
-        filename=f"{reply.number}.pdf",
-        content_type="application/pdf",
-    )
+    return download(reply.file, f"{reply.number}.pdf", "application/pdf")
