@@ -22,6 +22,7 @@ from xiaoneng.audit.services import audit_dispatch
 from xiaoneng.cases import fees, services
 from xiaoneng.cases.models import Case, CaseFee, SupplementNotice
 from xiaoneng.cases.services import SupplementItemSpec
+from xiaoneng.cases.tests.factories import FEES as CASE_FEES
 from xiaoneng.cases.tests.factories import World, person
 from xiaoneng.cases.tests.factories import world as make_world
 from xiaoneng.cases.tests.test_workflow import accepted, do, finish_process, task_of
@@ -39,16 +40,7 @@ pytestmark = pytest.mark.django_db
 
 CST = ZoneInfo("Asia/Shanghai")
 
-FEES = [
-    {
-        "name": "证书工本费",
-        "amount": "50.00",
-        "unit": "元/本",
-        "basis": "《示范省行政事业性收费标准》第12项",
-        "exemption_allowed": True,
-        "exemption_basis": "小微企业免收",
-    }
-]
+FEES = CASE_FEES[:1]  # the standard fee (with an exemption)
 
 
 def at(text: str) -> dt.datetime:
