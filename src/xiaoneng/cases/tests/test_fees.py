@@ -11,11 +11,12 @@ from xiaoneng.cases import fees, payments, services
 from xiaoneng.cases.models import CaseFee, Licence, Payment
 from xiaoneng.catalog.models import Fee
 from xiaoneng.core.errors import InvalidState, NotFound, PermissionDenied, ValidationFailed
+from xiaoneng.core.testing import race
 from xiaoneng.org.models import Role
 from xiaoneng.org.tests import factories as org_factories
 
 from .factories import FEES, fee
-from .test_workflow import _race, accepted, finish_process, pg_only
+from .test_workflow import accepted, finish_process, pg_only
 
 pytestmark = pytest.mark.django_db
 
@@ -316,7 +317,7 @@ def test_two_callbacks_at_once_confirm_once(world, paid_item):
             reference=payment.reference, signature=sig, paid_amount="170.50"
         )
 
-    results = _race([confirm, confirm, confirm])
+    results = race([confirm, confirm, confirm])
     assert {type(r) for r in results} == {Payment}
     assert {r.paid_at for r in results} == {Payment.objects.get().paid_at}
     assert len(events("cases.payment_confirmed")) == 1

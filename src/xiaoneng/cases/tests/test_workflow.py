@@ -1,8 +1,6 @@
 """The process: parallel steps, claiming, A/B backup, returns (and what they mean inside a
 parallel step), refusal recommendations, decision and licence, and the lost race."""
 
-import threading
-
 import pytest
 from django.db import connection
 
@@ -11,6 +9,7 @@ from xiaoneng.cases import services
 from xiaoneng.cases.models import Case, CaseStep, CaseTask, Licence
 from xiaoneng.clock import Limit, LimitUnit
 from xiaoneng.core.errors import Conflict, InvalidState, PermissionDenied, ValidationFailed
+from xiaoneng.core.testing import race
 from xiaoneng.deadlines.models import Timer, TimerStatus
 from xiaoneng.org import services as org_services
 
@@ -260,34 +259,13 @@ def test_refusal_decision_needs_reasons_and_ends_the_case(world):
 pg_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
 
 
-def _race(fns):
-    barrier = threading.Barrier(len(fns))
-    results: list = [None] * len(fns)
-
-    def run(i, fn):
-        try:
-            barrier.wait()
-            results[i] = fn()
-        except Exception as exc:
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(fns)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
-
-
 @pg_only
 @pytest.mark.django_db(transaction=True)
 def test_two_approvers_claiming_one_task_at_once_exactly_one_wins(world):
     case = accepted(world)
     task = task_of(case, 2, world.lead)
     users = [world.approver_a.user, world.approver_a2.user]
-    results = _race([lambda u=u: services.task_claim(task=task.pk, actor=u) for u in users])
+    results = race([lambda u=u: services.task_claim(task=task.pk, actor=u) for u in users])
     wins = [r for r in results if isinstance(r, CaseTask)]
     losses = [r for r in results if isinstance(r, Conflict)]
     assert (len(wins), len(losses)) == (1, 1)
@@ -308,7 +286,7 @@ def test_parallel_approvals_at_once_still_complete_the_step(world):
     ]
     for task, staff in pairs:
         services.task_claim(task=task, actor=staff.user)
-    results = _race(
+    results = race(
         [lambda t=t, s=s: services.task_approve(task=t.pk, actor=s.user) for t, s in pairs]
     )
     assert all(isinstance(r, CaseTask) for r in results)
@@ -318,7 +296,7 @@ def test_parallel_approvals_at_once_still_complete_the_step(world):
 @pg_only
 @pytest.mark.django_db(transaction=True)
 def test_case_numbers_are_unique_under_concurrent_submissions(world):
-    results = _race(
+    results = race(
         [lambda n=n: world.submit(applicant=factories.person(serial=n)) for n in range(6)]
     )
     numbers = sorted(r.number for r in results)
@@ -331,7 +309,7 @@ def test_a_double_submit_racing_itself_makes_one_case(world):
     def submit():
         return world.submit(applicant=factories.person(serial=9), idempotency_key="dbl-1")
 
-    results = _race([submit, submit, submit])
+    results = race([submit, submit, submit])
     assert all(isinstance(r, Case) for r in results), results
     assert len({r.pk for r in results}) == 1
     assert Case.objects.count() == 1

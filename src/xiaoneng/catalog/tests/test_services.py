@@ -224,34 +224,27 @@ def test_limits_for_the_clock(depts):
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_edits_of_a_published_item_make_one_new_version():
-    import threading
-
-    from django.db import connection, connections
+    from django.db import connection
 
     from xiaoneng.core.errors import Conflict
+    from xiaoneng.core.testing import race
 
     if connection.vendor != "postgresql":
         pytest.skip("row locks need PostgreSQL")
     market = org_factories.department(name="市场监督管理局")
     factories.published_item(market, code="RACE-1")
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
-
-    def edit(n: int) -> None:
-        try:
-            barrier.wait()
-            services.item_update(actor=None, code="RACE-1", changes={"place": f"地点{n}"})
-            outcomes.append("ok")
-        except Conflict:
-            outcomes.append("conflict")
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=edit, args=(n,)) for n in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = race(
+        [
+            lambda n=n: services.item_update(
+                actor=None, code="RACE-1", changes={"place": f"地点{n}"}
+            )
+            for n in range(2)
+        ]
+    )
+    for result in results:
+        if isinstance(result, Exception) and not isinstance(result, Conflict):
+            raise result
+    outcomes = ["conflict" if isinstance(r, Conflict) else "ok" for r in results]
     assert sorted(outcomes) in (["conflict", "ok"], ["ok", "ok"])
     assert list(Item.objects.filter(code="RACE-1").values_list("version", "state")) == [
         (2, "draft"),

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from xiaoneng.core.errors import DomainError
+from xiaoneng.core.testing import race
 from xiaoneng.notify import backends
 from xiaoneng.notify.models import VerificationCode
 from xiaoneng.notify.services import verification_code_issue, verification_code_verify
@@ -19,25 +19,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 MOBILE = "13800138000"
 
 
-def _race(n: int, action: Callable[[], None]) -> list[str]:
-    barrier = threading.Barrier(n)
-    outcomes: list[str] = []
-
-    def run() -> None:
-        try:
-            barrier.wait()
-            action()
-            outcomes.append("ok")
-        except DomainError as exc:
-            outcomes.append(exc.code)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+def _race(n: int, action: Callable[[], object]) -> list[str]:
+    """``action`` in ``n`` parallel transactions: "ok" or the domain error's code, sorted."""
+    outcomes = []
+    for result in race([action] * n):
+        if isinstance(result, Exception) and not isinstance(result, DomainError):
+            raise result
+        outcomes.append(result.code if isinstance(result, DomainError) else "ok")
     return sorted(outcomes)
 
 

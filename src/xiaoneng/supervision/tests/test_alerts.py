@@ -27,6 +27,7 @@ from xiaoneng.core.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from xiaoneng.core.testing import race
 from xiaoneng.notify import backends
 from xiaoneng.notify.models import Delivery, Message
 from xiaoneng.org.models import Department, Region, Role, Staff
@@ -36,8 +37,6 @@ from xiaoneng.supervision.models import Alert, AlertState
 from xiaoneng.supervision.selectors import alerts as selectors
 from xiaoneng.supervision.services import alerts as services
 from xiaoneng.supervision.services import supervision_sweep
-
-from .concurrency import run_together
 
 CST = ZoneInfo("Asia/Shanghai")
 START = dt.datetime(2026, 3, 2, 10, 0, tzinfo=CST)  # a Monday
@@ -334,7 +333,7 @@ def test_two_concurrent_notifiers_tell_each_alert_once():
     g = land()
     for i in range(60):
         make_alert(g.east_dept, staff=g.east_clerk, subject_id=f"c{i}", notified_at=None)
-    done = run_together(2, lambda: services.alerts_notify_pending(limit=10))
+    done = race([lambda: services.alerts_notify_pending(limit=10)] * 2)
     assert sum(done) == 60
     assert len(inbox(g.east_clerk)) == 60
     assert len(inbox(g.east_head)) == 60

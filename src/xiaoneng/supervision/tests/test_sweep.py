@@ -12,13 +12,12 @@ from django.db import connection
 from xiaoneng import cli
 from xiaoneng.audit.models import AuditEvent
 from xiaoneng.clock import Limit
+from xiaoneng.core.testing import race
 from xiaoneng.deadlines import services as deadlines
 from xiaoneng.deadlines.models import Timer, TimerStatus
 from xiaoneng.org.tests.factories import region
 from xiaoneng.supervision.models import Alert, SweepRun
 from xiaoneng.supervision.services import supervision_sweep
-
-from .concurrency import run_together
 
 CST = ZoneInfo("Asia/Shanghai")
 START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=CST)
@@ -163,7 +162,7 @@ def test_two_concurrent_sweeps_raise_each_alert_once():
     timers = [start_timer(str(i)) for i in range(50)]
     due = timers[0].due_at
     assert due is not None
-    raised = run_together(2, lambda: supervision_sweep(now=due))
+    raised = race([lambda: supervision_sweep(now=due)] * 2)
     assert sorted(raised)[1] + sorted(raised)[0] == 50
     assert Alert.objects.filter(level="red").count() == 50
     assert Alert.objects.filter(level="yellow").count() == 0
