@@ -682,6 +682,12 @@ class Payment(models.Model):
             models.UniqueConstraint(
                 fields=["case"], condition=Q(state="pending"), name="cases_one_pending_payment"
             ),
+            # a counter receipt (票据) pays once, even when two windows register it at once
+            models.UniqueConstraint(
+                fields=["receipt_number"],
+                condition=Q(state="paid") & ~Q(receipt_number=""),
+                name="cases_payment_receipt_once",
+            ),
         ]
 
     def __str__(self) -> str:

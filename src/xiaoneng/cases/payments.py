@@ -26,10 +26,11 @@ from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from xiaoneng.core.errors import (
     FieldErrorCollector,
@@ -150,6 +151,15 @@ def _next_reference(case: Case) -> str:
     """The case's next payment number (the case row is locked by the caller)."""
     serial = Payment.objects.filter(case=case).count() + 1
     return f"PAY{case.number.replace('-', '')}{serial:02d}"
+
+
+_RECEIPT_USED = gettext_lazy("该票据号码已登记过缴费。")
+
+
+def _receipt_used(receipt_number: str) -> bool:
+    """Whether a paid payment already carries this counter receipt (a database constraint,
+    ``cases_payment_receipt_once``, holds it when two windows register it at once)."""
+    return Payment.objects.filter(receipt_number=receipt_number, state=PaymentState.PAID).exists()
 
 
 def _refuse_closed(case: Case) -> None:
@@ -345,8 +355,8 @@ def payment_record_counter(
     receipt_number = (receipt_number or "").strip()
     if not receipt_number:
         errors.add("receipt_number", _("请填写缴费票据号码。"))
-    elif Payment.objects.filter(receipt_number=receipt_number, state=PaymentState.PAID).exists():
-        errors.add("receipt_number", _("该票据号码已登记过缴费。"))
+    elif _receipt_used(receipt_number):
+        errors.add("receipt_number", _RECEIPT_USED)
     errors.raise_if_any()
     fees, due = _outstanding(case)
     if paid != due:
@@ -358,20 +368,28 @@ def payment_record_counter(
     for open_payment in Payment.objects.filter(case=case, state=PaymentState.PENDING):
         _cancel(actor, case, open_payment)
     now = timezone.now()
-    payment = Payment.objects.create(
-        case=case,
-        reference=_next_reference(case),
-        gateway="counter",
-        method=PaymentMethod(method),
-        receipt_number=receipt_number,
-        amount=due,
-        fee_ids=[f.pk for f in fees],
-        state=PaymentState.PAID,
-        started_by=actor if getattr(actor, "is_authenticated", False) else None,
-        created_at=now,
-        paid_at=now,
-        paid_amount=due,
-    )
+    try:
+        with transaction.atomic():  # a savepoint: the receipt may have been taken meanwhile
+            payment = Payment.objects.create(
+                case=case,
+                reference=_next_reference(case),
+                gateway="counter",
+                method=PaymentMethod(method),
+                receipt_number=receipt_number,
+                amount=due,
+                fee_ids=[f.pk for f in fees],
+                state=PaymentState.PAID,
+                started_by=actor if getattr(actor, "is_authenticated", False) else None,
+                created_at=now,
+                paid_at=now,
+                paid_amount=due,
+            )
+    except IntegrityError:
+        # another window registered the same receipt between the check above and now
+        if not _receipt_used(receipt_number):
+            raise
+        errors.add("receipt_number", _RECEIPT_USED)
+        errors.raise_if_any()
     CaseFee.objects.filter(pk__in=payment.fee_ids).update(payment=payment, paid_at=now)
     case_audit(
         actor,

@@ -323,6 +323,29 @@ def test_two_callbacks_at_once_confirm_once(world, paid_item):
     assert len(events("cases.payment_confirmed")) == 1
 
 
+@pg_only
+@pytest.mark.django_db(transaction=True)
+def test_one_receipt_registered_at_two_windows_at_once_pays_once(world, paid_item):
+    cases = [accepted(world, item=paid_item) for _ in range(2)]
+    for case in cases:
+        assess_both(world, paid_item, case)
+
+    def register(case):
+        return lambda: payments.payment_record_counter(
+            actor=world.clerk.user,
+            case=case,
+            amount="170.50",
+            method="cash",
+            receipt_number="FS2026000777",
+        )
+
+    results = race([register(case) for case in cases])
+    assert sorted(type(r).__name__ for r in results) == ["Payment", "ValidationFailed"]
+    refused = next(r for r in results if isinstance(r, ValidationFailed))
+    assert [e.field for e in refused.errors] == ["receipt_number"]
+    assert Payment.objects.filter(receipt_number="FS2026000777", state="paid").count() == 1
+
+
 def test_counter_payment_cancels_the_open_online_order_and_refunds_at_the_counter(world):
     item = world.item_with(fees=FEES)
     case = accepted(world, item=item)
